@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dax-recovery harness. The build tree, logs and caches live outside the
+# repository, under $(DAX_CACHE) (default ~/.cache/dax-recovery).
+#
+#   make run            build, boot, show the recovery story step by step
+#   make check          build, boot, run every test; last line "N passed, N failed"
+#   make check T=prog   run one selftest program (ARGS="-v ext4 -t name" filters cases)
+#   make shell          interactive shell in the VM; CMD="..." runs a command instead
+#   make build          only build the kernel, modules, selftests and initramfs
+#   make deps           install missing Debian packages and bindgen-cli
+#   make clean          remove the build tree and logs (keeps the base source)
+
+SHELL := /bin/bash
+H := harness
+
+.PHONY: all deps base tree build run check shell clean distclean
+
+all: build
+
+deps:
+	@$(H)/deps.sh
+
+base: deps
+	@$(H)/base.sh
+
+tree: base
+	@$(H)/assemble.sh
+
+build: base
+	@$(H)/build.sh
+
+check: base
+	@$(H)/check.sh
+
+run: build
+	@$(H)/vm.sh --name run -- /opt/daxvm/demo.sh
+
+shell: build
+ifeq ($(CMD),)
+	@$(H)/vm.sh --shell --name shell
+else
+	@$(H)/vm.sh --name cmd -- '$(CMD)'
+endif
+
+clean:
+	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS"
+
+distclean:
+	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

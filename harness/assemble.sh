@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Assemble base + patches (series order) + linux/ into $SRC.
+#
+# The files the series touches are built in a fresh staging directory, then
+# compared with $SRC: only files whose content changed are copied (so make
+# sees new mtimes on exactly those), files the series no longer touches are
+# restored from the base (or removed if the base lacks them). The list of
+# touched files is kept in $SRC/.dax-recovery-manifest.
+. "$(dirname "$0")/lib.sh"
+
+[ -f "$BASE_DIR/.unpacked" ] || die "base source missing; run harness/base.sh"
+
+if [ ! -f "$SRC/.assembled" ]; then
+	step "creating the source tree $SRC from the base"
+	rm -rf "$SRC"
+	cp -a --reflink=auto "$BASE_DIR" "$SRC"
+	: > "$SRC/.dax-recovery-manifest"
+	touch "$SRC/.assembled"
+fi
+
+stage=$DAX_CACHE/stage
+rm -rf "$stage"
+mkdir -p "$stage"
+touched=$DAX_CACHE/stage.list
+: > "$touched"
+
+# Paths a patch reads or writes, from its ---/+++ lines.
+patch_paths() {
+	sed -n -E 's@^(---|\+\+\+) [ab]/([^\t]*).*$@\2@p' "$1" | sort -u
+}
+
+series=$REPO/patches/series
+n=0
+if [ -f "$series" ]; then
+	while read -r p rest; do
+		case "$p" in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		pf=$REPO/patches/$p
+		[ -f "$pf" ] || die "patches/series line $n: patches/$p does not exist"
+		for path in $rest; do
+			[ -e "$REPO/linux/$path" ] ||
+				die "patches/series: $p names linux/$path, which does not exist"
+		done
+		while read -r f; do
+			[ -n "$f" ] || continue
+			echo "$f" >> "$touched"
+			if [ ! -e "$stage/$f" ] && [ -e "$BASE_DIR/$f" ]; then
+				mkdir -p "$(dirname "$stage/$f")"
+				cp -p "$BASE_DIR/$f" "$stage/$f"
+			fi
+		done < <(patch_paths "$pf")
+		if ! out=$(cd "$stage" && GIT_CEILING_DIRECTORIES="$DAX_CACHE" \
+				git apply --whitespace=nowarn -p1 "$pf" 2>&1); then
+			printf '%s\n' "$out" >&2
+			die "patch patches/$p (series line $n) does not apply"
+		fi
+	done < "$series"
+fi
+
+# New files of the series.
+if [ -d "$REPO/linux" ]; then
+	(cd "$REPO/linux" && find . -type f ! -name '*~' -printf '%P\n') | while read -r f; do
+		echo "$f" >> "$touched"
+		mkdir -p "$(dirname "$stage/$f")"
+		cp -p "$REPO/linux/$f" "$stage/$f"
+	done
+fi
+
+sort -u -o "$touched" "$touched"
+changed=0
+while read -r f; do
+	if [ -e "$stage/$f" ]; then
+		if ! cmp -s "$stage/$f" "$SRC/$f"; then
+			mkdir -p "$(dirname "$SRC/$f")"
+			cp "$stage/$f" "$SRC/$f.tmp" && mv "$SRC/$f.tmp" "$SRC/$f"
+			chmod --reference="$stage/$f" "$SRC/$f"
+			changed=$((changed + 1))
+		fi
+	elif [ -e "$SRC/$f" ]; then
+		rm -f "$SRC/$f"	# deleted by a patch
+		changed=$((changed + 1))
+	fi
+done < "$touched"
+
+# Files the series touched last time but no longer touches.
+while read -r f; do
+	[ -n "$f" ] || continue
+	if [ -e "$BASE_DIR/$f" ]; then
+		if ! cmp -s "$BASE_DIR/$f" "$SRC/$f"; then
+			cp "$BASE_DIR/$f" "$SRC/$f"	# a fresh mtime, so make rebuilds
+			changed=$((changed + 1))
+		fi
+	elif [ -e "$SRC/$f" ]; then
+		rm -f "$SRC/$f"
+		changed=$((changed + 1))
+	fi
+done < <(comm -23 "$SRC/.dax-recovery-manifest" "$touched")
+
+cp "$touched" "$SRC/.dax-recovery-manifest"
+rm -rf "$stage"
+step "source tree: $n patch(es), $(wc -l < "$touched") file(s) of the series, $changed updated"

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make check: build, boot, run the dax_recovery kselftests, collect KUnit
+# results (Rust doctests included) from the kernel log, print the summary.
+# T=program runs one selftest program; ARGS=... passes kselftest_harness
+# options to it (for instance ARGS="-v ext4 -t roundtrip_sizes").
+. "$(dirname "$0")/lib.sh"
+
+"$REPO/harness/build.sh"
+
+sel=()
+[ -n "${T:-}" ] && sel=(-t "dax_recovery:${T#dax_recovery:}")
+export DAXVM_ENV_KSELFTEST_ARGS="${ARGS:-}"
+cmd="/opt/daxvm/check.sh ${sel[*]}"
+
+set +e
+"$REPO/harness/vm.sh" --name check -- "$cmd"
+vrc=$?
+set -e
+log=$(readlink -f "$LOGS/latest")
+extra=()
+case $vrc in
+0 | 1) ;;	# the runner's own status; the summary decides
+3) extra=(--extra-fail "kernel log: warnings/oopses, see $log/splats.txt") ;;
+4) extra=(--extra-fail "VM did not finish, see $log/console.log") ;;
+*) extra=(--extra-fail "VM run failed with status $vrc") ;;
+esac
+python3 "$REPO/harness/ktap.py" --output "$log/output.log" \
+	--console "$log/console.log" --expect-kunit "${extra[@]}"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Install what the harness needs; quick (no network) when all is there.
+. "$(dirname "$0")/lib.sh"
+
+PKGS=(
+	# kernel build: clang/LLVM 19 and the Debian rustc-web toolchain
+	clang-19 lld-19 llvm-19 libclang-19-dev
+	rustc-web rust-web-src rustfmt-web rust-web-clippy
+	make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
+	python3 perl git patch rsync
+	# selftests, linked statically into the initramfs
+	libc6-dev liburing-dev libaio-dev
+	# the VM and what runs inside it
+	qemu-system-x86 busybox-static ndctl xfsprogs e2fsprogs fio
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
+		missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	step "installing Debian packages: ${missing[*]}"
+	SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! "$TOOLS/bin/bindgen" --version 2>/dev/null | grep -qx "bindgen $BINDGEN_VERSION"; then
+	command -v cargo >/dev/null || die "cargo is needed to install bindgen-cli (apt install cargo-web)"
+	step "installing bindgen-cli $BINDGEN_VERSION from crates.io"
+	cargo install --quiet --locked --force --root "$TOOLS" "bindgen-cli@$BINDGEN_VERSION"
+fi

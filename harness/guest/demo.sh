@@ -1,0 +1,52 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# make run: what happens today when persistent memory holds a bad sector.
+set -e
+say() { printf '\n### %s\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+say "1. The emulated NVDIMM: one region, labelled, with free capacity"
+run ndctl list -R
+
+say "2. Create an fsdax namespace on it (struct pages on the device)"
+run ndctl create-namespace --mode=fsdax --map=dev --name=demo >/dev/null
+run ndctl list -N
+dev=/dev/$(ls /sys/bus/nd/devices/pfn*/block 2>/dev/null | head -n 1)
+echo "block device: $dev, DAX capable: $(cat /sys/block/${dev#/dev/}/queue/dax)"
+
+say "3. An ext4 file system mounted with -o dax"
+run mkfs.ext4 -q -F -E nodiscard "$dev"
+mkdir -p /mnt/pmem
+run mount -o dax "$dev" /mnt/pmem
+grep /mnt/pmem /proc/mounts
+
+say "4. A 1 MiB file, written through DAX"
+run dd if=/dev/urandom of=/mnt/pmem/data bs=1M count=1 conv=fsync 2>/dev/null
+run xfs_io -c 'statx -r' /mnt/pmem/data | grep -E 'stat.attributes = ' || true
+sum=$(sha256sum /mnt/pmem/data | cut -d' ' -f1)
+echo "sha256: $sum"
+
+say "5. Mark one 512-byte sector of page 100 bad, as the platform would"
+# FIEMAP: file offset -> device byte; badblocks counts 512-byte sectors
+# from the start of the pmem data.
+phys=$(filefrag -b512 -v /mnt/pmem/data | awk '$1 ~ /^0:/ {sub(/\.\./, "", $4); print $4}')
+sector=$((phys + 100 * 8 + 3))
+echo "file sector 803 (page 100, sector 3) is device sector $sector"
+run sh -c "echo '$sector 1' > /sys/block/${dev#/dev/}/badblocks"
+run cat /sys/block/${dev#/dev/}/badblocks
+
+say "6. What a read does today"
+echo "- the whole file: one bad sector fails the whole request"
+run dd if=/mnt/pmem/data of=/dev/null bs=1M count=1 || true
+echo "- pages 0..99 are fine"
+run dd if=/mnt/pmem/data of=/dev/null bs=4096 count=100
+echo "- the first, good, 512 bytes of page 100 fail too"
+run dd if=/mnt/pmem/data of=/dev/null bs=512 count=1 skip=800 || true
+echo "- an overwrite of the bad sector is refused"
+run dd if=/dev/zero of=/mnt/pmem/data bs=512 count=1 seek=803 conv=notrunc,fsync || true
+
+say "Today an application can only salvage the good pages around the damage, one"
+echo "page-sized read at a time, and has no way to read the good bytes of page 100"
+echo "nor to repair it in place. This series adds RWF_IGNORE_HWERROR and"
+echo "RWF_RESET_HWERROR for that."
+umount /mnt/pmem

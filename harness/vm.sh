@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the built kernel in QEMU with an emulated NVDIMM and run a command.
+#
+#   vm.sh [--shell] [--name NAME] [--driver MODULE] [--] [COMMAND...]
+#
+# The NVDIMM is a fresh file-backed 1 GiB device with a 128 KiB label area
+# on every boot. The kernel console goes to $LOGS/<run>/console.log, the
+# command's output to the terminal and $LOGS/<run>/output.log. Exits with
+# the guest command's status; a run whose kernel log holds a WARNING, BUG,
+# Oops, lockdep, KASAN or UBSAN report fails (status 3), and so does a
+# guest that never reports back (status 4).
+. "$(dirname "$0")/lib.sh"
+
+mode=cmd name=run driver=${DAXVM_PMEM_DRIVER:-nd_pmem}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--shell) mode=shell ;;
+	--name) name=$2; shift ;;
+	--driver) driver=$2; shift ;;
+	--) shift; break ;;
+	*) break ;;
+	esac
+	shift
+done
+cmd=${*:-true}
+
+kernel=$BUILD/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "no kernel at $kernel; run make build"
+[ -f "$VMDIR/initramfs.cpio" ] || die "no initramfs; run make build"
+
+log=$LOGS/$(date +%Y%m%d-%H%M%S)-$name
+mkdir -p "$log"
+ln -sfn "$log" "$LOGS/latest"
+
+# Per-run configuration, appended to the initramfs as a second archive.
+conf=$log/conf
+mkdir -p "$conf/etc"
+{
+	printf 'DAXVM_MODE=%q\n' "$mode"
+	printf 'DAXVM_CMD=%q\n' "$cmd"
+	printf 'DAXVM_PMEM_DRIVER=%q\n' "$driver"
+	for v in ${!DAXVM_ENV_@}; do printf 'export %s=%q\n' "${v#DAXVM_ENV_}" "${!v}"; done
+} > "$conf/etc/daxvm.conf"
+(cd "$conf" && printf 'etc\netc/daxvm.conf\n' | cpio -o -H newc --quiet) > "$log/conf.cpio"
+cat "$VMDIR/initramfs.cpio" "$log/conf.cpio" > "$log/initramfs.cpio"
+
+nvdimm=$log/nvdimm0.img
+truncate -s "${DAXVM_NVDIMM_SIZE:-1G}" "$nvdimm"
+
+accel=(-accel tcg -cpu max)
+[ "${DAXVM_ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
+
+if [ "$mode" = shell ]; then
+	out=(-serial mon:stdio)
+else
+	out=(-serial stdio)
+fi
+
+qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
+      -m 2G,slots=2,maxmem=4G
+      -object memory-backend-file,id=nvm0,share=on,mem-path="$nvdimm",size="${DAXVM_NVDIMM_SIZE:-1G}"
+      -device nvdimm,id=nvdimm0,memdev=nvm0,label-size=128K
+      -device virtio-rng-pci
+      -kernel "$kernel" -initrd "$log/initramfs.cpio"
+      -append "console=ttyS0,115200 loglevel=7 panic=-1 rdinit=/init ${DAXVM_CMDLINE:-}"
+      -display none -monitor none -no-reboot
+      -serial file:"$log/console.log" "${out[@]}")
+printf '%q ' "${qemu[@]}" > "$log/qemu.cmd"
+
+step "booting the VM (logs: $log)"
+start=$(date +%s)
+if [ "$mode" = shell ]; then
+	"${qemu[@]}"
+	rm -f "$nvdimm"
+	exit 0
+fi
+set +e
+timeout "${DAXVM_TIMEOUT:-3600}" "${qemu[@]}" < /dev/null | tr -d '\r' | tee "$log/output.log" |
+	grep -v '^@@DAXVM-EXIT'
+qrc=${PIPESTATUS[0]}
+set -e
+rm -f "$nvdimm"
+echo "$(( $(date +%s) - start ))" > "$log/seconds"
+
+rc=$(sed -n 's/^@@DAXVM-EXIT \([0-9]*\)@@$/\1/p' "$log/output.log" | tail -n 1)
+if [ -z "$rc" ]; then
+	echo "error: the VM did not report an exit status (qemu status $qrc; timeout or crash?)" >&2
+	tail -n 30 "$log/console.log" >&2
+	exit 4
+fi
+
+# Kernel splats fail the run whatever the command said.
+splat='WARNING:|BUG:|Oops|kernel BUG|general protection fault|Kernel panic|KASAN|UBSAN|KFENCE|'
+splat+='possible circular locking|possible recursive locking|inconsistent lock state|'
+splat+='DEBUG_LOCKS_WARN_ON|suspicious RCU usage|INFO: task .* blocked|rcu: .*stall|'
+splat+='[-]+\[ cut here \][-]+|Call Trace:|refcount_t: |list_(add|del) corruption'
+if grep -E -n "$splat" "$log/console.log" > "$log/splats.txt"; then
+	echo "error: the kernel log has $(wc -l < "$log/splats.txt") line(s) of warnings/oopses ($log/console.log):" >&2
+	head -n 40 "$log/splats.txt" >&2
+	exit 3
+fi
+exit "$rc"

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers shared by the dax_recovery selftests; see dax_common.h.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "dax_common.h"
+
+#define NDBUS "/sys/bus/nd/devices"
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+int dax_run(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int dax_sysfs_read(const struct dax_dev *dev, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/%s", dev->name, attr);
+	return read_file(path, buf, len);
+}
+
+/* Fill @dev from a block device name; it must be a DAX-capable pmem disk. */
+static int dev_from_block(struct dax_dev *dev, const char *name, char *why, size_t whylen)
+{
+	char buf[64];
+
+	memset(dev, 0, sizeof(*dev));
+	snprintf(dev->name, sizeof(dev->name), "%s", name);
+	snprintf(dev->path, sizeof(dev->path), "/dev/%s", name);
+	if (dax_sysfs_read(dev, "size", buf, sizeof(buf))) {
+		snprintf(why, whylen, "%s: no such block device", dev->path);
+		return -1;
+	}
+	dev->size = strtoull(buf, NULL, 10) * DAX_SECTOR;
+	if (dax_sysfs_read(dev, "queue/dax", buf, sizeof(buf)) || strcmp(buf, "1")) {
+		snprintf(why, whylen, "%s does not support DAX (not an fsdax namespace)", dev->path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The block device of namespace @ns (through its pfn claim in fsdax mode). */
+static int ns_block(const char *ns, char *name, size_t len)
+{
+	char path[PATH_MAX], holder[64];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(path, sizeof(path), NDBUS "/%s/holder", ns);
+	if (read_file(path, holder, sizeof(holder)) || !holder[0])
+		snprintf(holder, sizeof(holder), "%s", ns);
+	snprintf(path, sizeof(path), NDBUS "/%s/block", holder);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(name, len, "%s", de->d_name);
+		closedir(d);
+		return 0;
+	}
+	closedir(d);
+	return -1;
+}
+
+/* Find the namespace named DAX_NS_NAME; fills @ns. */
+static int find_named_ns(char *ns, size_t len)
+{
+	char path[PATH_MAX], buf[64];
+	struct dirent *de;
+	DIR *d;
+	int ret = -1;
+
+	d = opendir(NDBUS);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, "namespace", 9))
+			continue;
+		snprintf(path, sizeof(path), NDBUS "/%s/alt_name", de->d_name);
+		if (read_file(path, buf, sizeof(buf)) || strcmp(buf, DAX_NS_NAME))
+			continue;
+		snprintf(ns, len, "%s", de->d_name);
+		ret = 0;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
+{
+	const char *env = getenv("DAX_RECOVERY_DEV");
+	char ns[64], blk[32], path[PATH_MAX], mode[32];
+
+	if (env && *env) {
+		const char *base = strrchr(env, '/');
+
+		return dev_from_block(dev, base ? base + 1 : env, why, whylen);
+	}
+	if (access(NDBUS, F_OK)) {
+		snprintf(why, whylen, "no libnvdimm bus (" NDBUS " missing): no persistent memory");
+		return -1;
+	}
+	if (find_named_ns(ns, sizeof(ns))) {
+		if (dax_run("ls -d " NDBUS "/region* >/dev/null 2>&1")) {
+			snprintf(why, whylen, "no persistent memory regions on the nvdimm bus");
+			return -1;
+		}
+		if (dax_run("command -v ndctl >/dev/null 2>&1")) {
+			snprintf(why, whylen, "no '%s' namespace and no ndctl to create one; "
+				 "set DAX_RECOVERY_DEV=/dev/pmemN to a scratch fsdax device",
+				 DAX_NS_NAME);
+			return -1;
+		}
+		if (dax_run("ndctl create-namespace --mode=fsdax --map=dev --name=%s "
+			    ">/dev/null 2>&1", DAX_NS_NAME) || find_named_ns(ns, sizeof(ns))) {
+			snprintf(why, whylen, "could not create a '%s' fsdax namespace (no free "
+				 "region capacity?); set DAX_RECOVERY_DEV=/dev/pmemN", DAX_NS_NAME);
+			return -1;
+		}
+	}
+	snprintf(path, sizeof(path), NDBUS "/%s/mode", ns);
+	if (read_file(path, mode, sizeof(mode)) || strcmp(mode, "memory")) {
+		snprintf(why, whylen, "namespace %s ('%s') is in mode '%s', not fsdax",
+			 ns, DAX_NS_NAME, mode);
+		return -1;
+	}
+	if (ns_block(ns, blk, sizeof(blk))) {
+		snprintf(why, whylen, "namespace %s has no block device (no pmem driver bound?)", ns);
+		return -1;
+	}
+	if (dev_from_block(dev, blk, why, whylen))
+		return -1;
+	snprintf(dev->ns, sizeof(dev->ns), "%s", ns);
+	return 0;
+}
+
+int dax_mkfs(const struct dax_dev *dev, const char *fstype)
+{
+	if (!strcmp(fstype, "ext4"))
+		return dax_run("mkfs.ext4 -q -F -b 4096 -E nodiscard,lazy_itable_init=1 %s "
+			       ">/dev/null 2>&1", dev->path);
+	if (!strcmp(fstype, "xfs"))
+		return dax_run("mkfs.xfs -q -f -K %s >/dev/null 2>&1", dev->path);
+	return -1;
+}
+
+int dax_mount(const struct dax_dev *dev, const char *fstype, const char *mnt)
+{
+	mkdir(mnt, 0755);
+	return mount(dev->path, mnt, fstype, 0, "dax") ? -errno : 0;
+}
+
+int dax_umount(const char *mnt)
+{
+	return umount(mnt) ? -errno : 0;
+}
+
+bool dax_file_is_dax(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx))
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_DAX) &&
+	       (stx.stx_attributes & STATX_ATTR_DAX);
+}
+
+int64_t dax_file_sector(int fd, off_t off)
+{
+	struct {
+		struct fiemap fm;
+		struct fiemap_extent ext[1];
+	} f;
+	struct fiemap_extent *e = &f.fm.fm_extents[0];
+
+	memset(&f, 0, sizeof(f));
+	f.fm.fm_start = off;
+	f.fm.fm_length = 1;
+	f.fm.fm_flags = FIEMAP_FLAG_SYNC;
+	f.fm.fm_extent_count = 1;
+	if (ioctl(fd, FS_IOC_FIEMAP, &f.fm) || f.fm.fm_mapped_extents != 1)
+		return -1;
+	if (e->fe_flags & (FIEMAP_EXTENT_UNKNOWN | FIEMAP_EXTENT_UNWRITTEN |
+			   FIEMAP_EXTENT_DELALLOC | FIEMAP_EXTENT_ENCODED))
+		return -1;
+	if (off < (off_t)e->fe_logical || off >= (off_t)(e->fe_logical + e->fe_length))
+		return -1;
+	return (int64_t)((e->fe_physical + (off - e->fe_logical)) / DAX_SECTOR);
+}
+
+int dax_mark_bad(const struct dax_dev *dev, uint64_t sector, uint64_t count)
+{
+	char path[PATH_MAX], buf[64];
+	int fd, n, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	n = snprintf(buf, sizeof(buf), "%llu %llu", (unsigned long long)sector,
+		     (unsigned long long)count);
+	if (write(fd, buf, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int dax_badblocks_count(const struct dax_dev *dev)
+{
+	char path[PATH_MAX], line[128];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n++;
+	fclose(f);
+	return n;
+}
+
+int dax_reset_badblocks(struct dax_dev *dev)
+{
+	char why[256];
+
+	if (!dev->ns[0])
+		return -1;
+	if (dax_run("ndctl disable-namespace %s >/dev/null 2>&1", dev->ns) ||
+	    dax_run("ndctl enable-namespace %s >/dev/null 2>&1", dev->ns))
+		return -1;
+	return dax_find_dev(dev, why, sizeof(why));
+}
+
+void dax_fill(uint8_t *buf, size_t len, uint32_t seed, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		buf[i] = dax_pattern(seed, off + i);
+}
+
+ssize_t dax_check(const uint8_t *buf, size_t len, uint32_t seed, uint64_t off)
+{
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] != dax_pattern(seed, off + i))
+			return (ssize_t)i;
+	return -1;
+}
+
+int dax_write_pattern(int fd, off_t off, size_t len, uint32_t seed)
+{
+	uint8_t *buf = malloc(len ? len : 1);
+	ssize_t n;
+	int ret = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	dax_fill(buf, len, seed, off);
+	n = pwrite(fd, buf, len, off);
+	if (n < 0)
+		ret = -errno;
+	else if ((size_t)n != len)
+		ret = -EIO;
+	else if (fsync(fd))
+		ret = -errno;
+	free(buf);
+	return ret;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the dax_recovery selftests: finding (or creating) the
+ * scratch fsdax namespace, making and mounting a DAX filesystem on it,
+ * mapping file offsets to device sectors and marking sectors bad.
+ *
+ * The tests destroy the content of the device they run on. They only ever
+ * use a device named by $DAX_RECOVERY_DEV or a namespace whose name is
+ * "dax_recovery"; when neither exists they create that namespace from free
+ * region capacity with ndctl, and skip when they cannot.
+ */
+#ifndef DAX_RECOVERY_COMMON_H
+#define DAX_RECOVERY_COMMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DAX_NS_NAME	"dax_recovery"
+#define DAX_PAGE	4096
+#define DAX_SECTOR	512
+
+struct dax_dev {
+	char name[32];		/* "pmem0" */
+	char path[64];		/* "/dev/pmem0" */
+	char ns[64];		/* "namespace0.0", empty if not known */
+	uint64_t size;		/* bytes */
+};
+
+/*
+ * Find the scratch fsdax device, creating its namespace if needed.
+ * Returns 0 and fills @dev, or -1 with a reason in @why (skip).
+ */
+int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen);
+
+/* Read a sysfs attribute of the block device into @buf (newline trimmed). */
+int dax_sysfs_read(const struct dax_dev *dev, const char *attr, char *buf, size_t len);
+
+/* mkfs @fstype on the device and mount it at @mnt with -o dax. */
+int dax_mkfs(const struct dax_dev *dev, const char *fstype);
+int dax_mount(const struct dax_dev *dev, const char *fstype, const char *mnt);
+int dax_umount(const char *mnt);
+
+/* True if @fd's inode is in DAX mode (statx STATX_ATTR_DAX). */
+bool dax_file_is_dax(int fd);
+
+/* Device sector holding byte @off of @fd (FIEMAP), or -1. */
+int64_t dax_file_sector(int fd, off_t off);
+
+/* Mark @count sectors from @sector bad through /sys/block/pmemN/badblocks. */
+int dax_mark_bad(const struct dax_dev *dev, uint64_t sector, uint64_t count);
+
+/* Number of entries in the device's badblocks list, or -1. */
+int dax_badblocks_count(const struct dax_dev *dev);
+
+/*
+ * Forget all injected poison: re-probe the namespace, which repopulates
+ * badblocks from the platform's (here: empty) error list.
+ */
+int dax_reset_badblocks(struct dax_dev *dev);
+
+/* Deterministic content: byte @off of the stream named @seed. */
+static inline uint8_t dax_pattern(uint32_t seed, uint64_t off)
+{
+	uint64_t x = (off >> 3) * 0x9e3779b97f4a7c15ull + seed * 0xbf58476d1ce4e5b9ull;
+
+	x ^= x >> 31;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 29;
+	return (uint8_t)(x >> ((off & 7) * 8));
+}
+
+void dax_fill(uint8_t *buf, size_t len, uint32_t seed, uint64_t off);
+/* Index of the first byte of @buf that differs from the pattern, or -1. */
+ssize_t dax_check(const uint8_t *buf, size_t len, uint32_t seed, uint64_t off);
+
+/* Write @len pattern bytes at @off, fsync. Returns 0 or -errno. */
+int dax_write_pattern(int fd, off_t off, size_t len, uint32_t seed);
+
+/* Run a shell command quietly; returns its exit status, or -1. */
+int dax_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

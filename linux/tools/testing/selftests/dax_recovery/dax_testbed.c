@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The dax_recovery test bed: an fsdax namespace exists, ext4 and XFS mount
+ * on it with -o dax and their files are DAX, data round-trips exactly, and a
+ * sector marked bad in /sys/block/pmemN/badblocks makes a DAX read over it
+ * fail with EIO.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "../kselftest_harness.h"
+#include "dax_common.h"
+
+#define MNT	"/tmp/dax_recovery_mnt"
+#define MiB	(1024 * 1024)
+
+TEST(fsdax_namespace)
+{
+	char why[256], buf[64];
+	struct dax_dev dev;
+
+	if (dax_find_dev(&dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	TH_LOG("using %s (%s), %llu MiB", dev.path, dev.ns[0] ? dev.ns : "from env",
+	       (unsigned long long)(dev.size / MiB));
+	ASSERT_EQ(0, dax_sysfs_read(&dev, "queue/dax", buf, sizeof(buf)));
+	ASSERT_STREQ("1", buf);
+	ASSERT_GE(dev.size, 64 * MiB);
+	if (dev.ns[0]) {
+		char path[128], mode[32];
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/sys/bus/nd/devices/%s/mode", dev.ns);
+		f = fopen(path, "r");
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(1, fscanf(f, "%31s", mode));
+		fclose(f);
+		EXPECT_STREQ("memory", mode);	/* fsdax */
+	}
+	/* Nothing injected yet: the device starts without known poison. */
+	EXPECT_EQ(0, dax_badblocks_count(&dev));
+}
+
+FIXTURE(fs) {
+	struct dax_dev dev;
+	bool mounted;
+	bool poisoned;
+};
+
+FIXTURE_VARIANT(fs) {
+	const char *fstype;
+};
+
+FIXTURE_VARIANT_ADD(fs, ext4) { .fstype = "ext4" };
+FIXTURE_VARIANT_ADD(fs, xfs) { .fstype = "xfs" };
+
+FIXTURE_SETUP(fs)
+{
+	char why[256];
+
+	self->mounted = false;
+	self->poisoned = false;
+	if (dax_find_dev(&self->dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("stale poison on the device");
+	ASSERT_EQ(0, dax_mkfs(&self->dev, variant->fstype));
+	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
+	self->mounted = true;
+}
+
+FIXTURE_TEARDOWN(fs)
+{
+	if (self->mounted)
+		EXPECT_EQ(0, dax_umount(MNT));
+	if (self->poisoned)
+		EXPECT_EQ(0, dax_reset_badblocks(&self->dev));
+}
+
+static int create(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	return open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+}
+
+TEST_F(fs, mount_is_dax)
+{
+	char line[512];
+	bool found = false;
+	FILE *f;
+	int fd;
+
+	f = fopen("/proc/self/mounts", "r");
+	ASSERT_NE(NULL, f);
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, " " MNT " "))
+			continue;
+		found = true;
+		EXPECT_NE(NULL, strstr(line, variant->fstype)) TH_LOG("%s", line);
+		EXPECT_NE(NULL, strstr(line, "dax")) TH_LOG("%s", line);
+	}
+	fclose(f);
+	ASSERT_TRUE(found);
+
+	fd = create("file");
+	ASSERT_GE(fd, 0);
+	EXPECT_TRUE(dax_file_is_dax(fd));
+	close(fd);
+}
+
+TEST_F(fs, roundtrip_sizes)
+{
+	static const struct { off_t off; size_t len; } io[] = {
+		{ 0, 1 }, { 1, 511 }, { 512, 512 }, { 4095, 2 }, { 4096, 4096 },
+		{ 8191, 4097 }, { 65536 + 3, 65536 - 5 }, { 3 * MiB + 17, MiB + 4095 },
+		{ 0, 2 * MiB },
+	};
+	uint8_t *buf = malloc(2 * MiB);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+		char name[32];
+		ssize_t n;
+
+		snprintf(name, sizeof(name), "rt%zu", i);
+		fd = create(name);
+		ASSERT_GE(fd, 0);
+		ASSERT_TRUE(dax_file_is_dax(fd));
+		ASSERT_EQ(0, dax_write_pattern(fd, io[i].off, io[i].len, i + 1));
+		memset(buf, 0xa5, io[i].len);
+		n = pread(fd, buf, io[i].len, io[i].off);
+		ASSERT_EQ((ssize_t)io[i].len, n) TH_LOG("case %zu", i);
+		ASSERT_EQ(-1, dax_check(buf, io[i].len, i + 1, io[i].off)) TH_LOG("case %zu", i);
+		/* The hole before the data reads as zeros. */
+		if (io[i].off > 0) {
+			size_t hole = io[i].off < 4096 ? io[i].off : 4096;
+
+			ASSERT_EQ((ssize_t)hole, pread(fd, buf, hole, 0));
+			for (size_t j = 0; j < hole; j++) {
+				ASSERT_EQ(0, buf[j]) TH_LOG("case %zu byte %zu", i, j);
+			}
+		}
+		/* Reading at EOF returns 0. */
+		ASSERT_EQ(0, pread(fd, buf, 1, io[i].off + io[i].len));
+		close(fd);
+	}
+	free(buf);
+}
+
+TEST_F(fs, roundtrip_remount)
+{
+	const size_t len = 8 * MiB + 123;
+	uint8_t *buf = malloc(len);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	fd = create("persist");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, dax_write_pattern(fd, 0, len, 42));
+	close(fd);
+
+	ASSERT_EQ(0, dax_umount(MNT));
+	self->mounted = false;
+	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
+	self->mounted = true;
+
+	fd = open(MNT "/persist", O_RDONLY);
+	ASSERT_GE(fd, 0);
+	EXPECT_TRUE(dax_file_is_dax(fd));
+	ASSERT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+	EXPECT_EQ(-1, dax_check(buf, len, 42, 0));
+	close(fd);
+	free(buf);
+}
+
+/*
+ * A 1 MiB file with one 512-byte sector marked bad in page 100, as in the
+ * spec's "before" table. Returns the fd; the poisoned sector's file offset
+ * is 100 * 4096 + 512 * @sector_in_page.
+ */
+static int poisoned_file(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(fs) *self, int sector_in_page)
+{
+	off_t bad = 100 * DAX_PAGE + sector_in_page * DAX_SECTOR;
+	int64_t sector;
+	int fd;
+
+	fd = create("damaged");
+	if (fd < 0)
+		return -1;
+	if (dax_write_pattern(fd, 0, MiB, 7)) {
+		close(fd);
+		return -1;
+	}
+	sector = dax_file_sector(fd, bad);
+	if (sector < 0) {
+		TH_LOG("FIEMAP gave no mapping for offset %lld", (long long)bad);
+		close(fd);
+		return -1;
+	}
+	self->poisoned = true;
+	if (dax_mark_bad(&self->dev, sector, 1)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+TEST_F(fs, bad_sector_fails_whole_read)
+{
+	uint8_t *buf = malloc(MiB);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	fd = poisoned_file(_metadata, self, 3);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(1, dax_badblocks_count(&self->dev));
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, MiB, 0));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+	free(buf);
+}
+
+TEST_F(fs, bad_sector_spares_other_pages)
+{
+	uint8_t *buf = malloc(MiB);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	fd = poisoned_file(_metadata, self, 3);
+	ASSERT_GE(fd, 0);
+	/* Pages 0..99 and 101..255 are untouched by the bad sector. */
+	ASSERT_EQ(100 * DAX_PAGE, pread(fd, buf, 100 * DAX_PAGE, 0));
+	EXPECT_EQ(-1, dax_check(buf, 100 * DAX_PAGE, 7, 0));
+	ASSERT_EQ(155 * DAX_PAGE, pread(fd, buf, 155 * DAX_PAGE, 101 * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(buf, 155 * DAX_PAGE, 7, 101 * DAX_PAGE));
+	close(fd);
+	free(buf);
+}
+
+TEST_F(fs, bad_sector_read_inside_page)
+{
+	uint8_t buf[DAX_SECTOR];
+	int fd;
+
+	fd = poisoned_file(_metadata, self, 3);
+	ASSERT_GE(fd, 0);
+	/* Reading the bad sector itself fails ... */
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, 100 * DAX_PAGE + 3 * DAX_SECTOR));
+	EXPECT_EQ(EIO, errno);
+	/* ... and so does a read of the page's first, good, sector (7.3). */
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, 100 * DAX_PAGE));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
