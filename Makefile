@@ -5,7 +5,7 @@
 #
 #   make run            build, boot, show the recovery story step by step
 #   make check          build, boot, run every test; last line "N passed, N failed"
-#   make check T=prog   run one selftest program (ARGS="-v ext4 -t name" filters cases)
+#   make check T=prog   run one selftest program (ARGS="-r fixture.variant.test" picks cases)
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make deps           install missing Debian packages and bindgen-cli

@@ -3,7 +3,7 @@
 # make check: build, boot, run the dax_recovery kselftests, collect KUnit
 # results (Rust doctests included) from the kernel log, print the summary.
 # T=program runs one selftest program; ARGS=... passes kselftest_harness
-# options to it (for instance ARGS="-v ext4 -t roundtrip_sizes").
+# options to it (for instance ARGS="-r fs.ext4.roundtrip_sizes").
 . "$(dirname "$0")/lib.sh"
 
 "$REPO/harness/build.sh"

@@ -8,7 +8,7 @@
 root=$VMDIR/root
 rm -rf "$root"
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run,root,mnt,opt/daxvm,lib,lib64}
-ln -s lib "$root/usr/lib" 2>/dev/null || true
+ln -s ../lib "$root/usr/lib"
 
 # busybox provides the shell and the usual tools.
 cp /bin/busybox "$root/bin/busybox"
@@ -21,7 +21,7 @@ HOST_BINS=(
 	/usr/bin/ndctl /usr/bin/daxctl
 	/sbin/mke2fs /sbin/mkfs.ext4 /sbin/e2fsck /usr/sbin/filefrag
 	/sbin/mkfs.xfs /usr/sbin/xfs_io /sbin/xfs_repair
-	/usr/bin/timeout /usr/bin/fio /usr/bin/cmp /usr/bin/sha256sum /usr/bin/stat
+	/usr/bin/timeout /usr/bin/cmp /usr/bin/sha256sum /usr/bin/stat
 )
 copy_with_libs() {
 	local bin=$1 dst=$2
