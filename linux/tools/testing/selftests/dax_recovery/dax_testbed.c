@@ -74,7 +74,12 @@ FIXTURE_SETUP(fs)
 	self->mounted = true;
 }
 
-FIXTURE_TEARDOWN(fs)
+/*
+ * Tear down in the parent, after the test process has exited: a test that
+ * stops on a failed assertion leaves its descriptors open until then, and
+ * the file system could not be unmounted before.
+ */
+FIXTURE_TEARDOWN_PARENT(fs)
 {
 	if (self->mounted)
 		EXPECT_EQ(0, dax_umount(MNT));
