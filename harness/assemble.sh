@@ -38,10 +38,6 @@ if [ -f "$series" ]; then
 		n=$((n + 1))
 		pf=$REPO/patches/$p
 		[ -f "$pf" ] || die "patches/series line $n: patches/$p does not exist"
-		for path in $rest; do
-			[ -e "$REPO/linux/$path" ] ||
-				die "patches/series: $p names linux/$path, which does not exist"
-		done
 		while read -r f; do
 			[ -n "$f" ] || continue
 			echo "$f" >> "$touched"
@@ -55,12 +51,22 @@ if [ -f "$series" ]; then
 			printf '%s\n' "$out" >&2
 			die "patch patches/$p (series line $n) does not apply"
 		fi
+		# The files this commit adds, so later patches may edit them.
+		for path in $rest; do
+			[ -f "$REPO/linux/$path" ] ||
+				die "patches/series: $p names linux/$path, which does not exist"
+			echo "$path" >> "$touched"
+			mkdir -p "$(dirname "$stage/$path")"
+			cp -p "$REPO/linux/$path" "$stage/$path"
+		done
 	done < "$series"
 fi
 
-# New files of the series.
+# New files no series line names yet (work in progress) go in last.
 if [ -d "$REPO/linux" ]; then
 	(cd "$REPO/linux" && find . -type f ! -name '*~' -printf '%P\n') | while read -r f; do
+		grep -qxF "$f" "$touched" && continue
+		echo "warning: linux/$f is not named by any line of patches/series" >&2
 		echo "$f" >> "$touched"
 		mkdir -p "$(dirname "$stage/$f")"
 		cp -p "$REPO/linux/$f" "$stage/$f"

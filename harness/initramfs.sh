@@ -52,6 +52,11 @@ cp -a "$VMDIR/modroot/lib/modules" "$root/lib/"
 
 # The kselftests, as "make kselftest-install" laid them out.
 cp -a "$VMDIR/kselftest" "$root/opt/kselftest"
+find "$root/opt/kselftest" -type f -perm -u+x | while read -r f; do
+	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
+	done
+done
 
 cp "$REPO/harness/guest/init" "$root/init"
 cp "$REPO"/harness/guest/*.sh "$root/opt/daxvm/"

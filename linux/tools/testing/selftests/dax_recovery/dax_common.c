@@ -314,3 +314,39 @@ int dax_write_pattern(int fd, off_t off, size_t len, uint32_t seed)
 	free(buf);
 	return ret;
 }
+
+const char *dax_driver(const struct dax_dev *dev, char *buf, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+	char *base;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device/driver", dev->name);
+	n = readlink(path, target, sizeof(target) - 1);
+	buf[0] = '\0';
+	if (n < 0)
+		return buf;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	snprintf(buf, len, "%s", base ? base + 1 : target);
+	return buf;
+}
+
+bool dax_driver_recovers(const struct dax_dev *dev)
+{
+	char drv[64];
+
+	return !strcmp(dax_driver(dev, drv, sizeof(drv)), "rust_pmem");
+}
+
+int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count)
+{
+	int64_t sector = dax_file_sector(fd, off);
+
+	if (sector < 0 || dax_file_sector(fd, off + (count - 1) * DAX_SECTOR) !=
+			  sector + (int64_t)count - 1)
+		return -1;	/* not one contiguous extent */
+	if (dax_mark_bad(dev, sector, count))
+		return -1;
+	return sector;
+}

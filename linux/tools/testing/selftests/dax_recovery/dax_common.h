@@ -78,6 +78,22 @@ ssize_t dax_check(const uint8_t *buf, size_t len, uint32_t seed, uint64_t off);
 /* Write @len pattern bytes at @off, fsync. Returns 0 or -errno. */
 int dax_write_pattern(int fd, off_t off, size_t len, uint32_t seed);
 
+/* Name of the driver bound to the device ("nd_pmem", "rust_pmem"), or "". */
+const char *dax_driver(const struct dax_dev *dev, char *buf, size_t len);
+
+/*
+ * Does the bound driver implement recovery (RWF_IGNORE_HWERROR and
+ * RWF_RESET_HWERROR, a poison clear that works on this machine)? nd_pmem does
+ * not; the Rust pmem driver does.
+ */
+bool dax_driver_recovers(const struct dax_dev *dev);
+
+/*
+ * Mark @count sectors bad from the device sector holding byte @off of @fd.
+ * Returns that sector, or -1.
+ */
+int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count);
+
 /* Run a shell command quietly; returns its exit status, or -1. */
 int dax_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

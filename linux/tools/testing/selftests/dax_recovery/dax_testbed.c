@@ -2,8 +2,8 @@
 /*
  * The dax_recovery test bed: an fsdax namespace exists, ext4 and XFS mount
  * on it with -o dax and their files are DAX, data round-trips exactly, and a
- * sector marked bad in /sys/block/pmemN/badblocks makes a DAX read over it
- * fail with EIO.
+ * sector marked bad in /sys/block/pmemN/badblocks makes a plain DAX read stop
+ * before it and fail with EIO on it, and a write over it fail with EIO.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -15,10 +15,7 @@
 #include <sys/stat.h>
 
 #include "../kselftest_harness.h"
-#include "dax_common.h"
-
-#define MNT	"/tmp/dax_recovery_mnt"
-#define MiB	(1024 * 1024)
+#include "dax_fixture.h"
 
 TEST(fsdax_namespace)
 {
@@ -45,54 +42,6 @@ TEST(fsdax_namespace)
 	}
 	/* Nothing injected yet: the device starts without known poison. */
 	EXPECT_EQ(0, dax_badblocks_count(&dev));
-}
-
-FIXTURE(fs) {
-	struct dax_dev dev;
-	bool mounted;
-	bool poisoned;
-};
-
-FIXTURE_VARIANT(fs) {
-	const char *fstype;
-};
-
-FIXTURE_VARIANT_ADD(fs, ext4) { .fstype = "ext4" };
-FIXTURE_VARIANT_ADD(fs, xfs) { .fstype = "xfs" };
-
-FIXTURE_SETUP(fs)
-{
-	char why[256];
-
-	self->mounted = false;
-	self->poisoned = false;
-	if (dax_find_dev(&self->dev, why, sizeof(why)))
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("stale poison on the device");
-	ASSERT_EQ(0, dax_mkfs(&self->dev, variant->fstype));
-	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
-	self->mounted = true;
-}
-
-/*
- * Tear down in the parent, after the test process has exited: a test that
- * stops on a failed assertion leaves its descriptors open until then, and
- * the file system could not be unmounted before.
- */
-FIXTURE_TEARDOWN_PARENT(fs)
-{
-	if (self->mounted)
-		EXPECT_EQ(0, dax_umount(MNT));
-	if (self->poisoned)
-		EXPECT_EQ(0, dax_reset_badblocks(&self->dev));
-}
-
-static int create(const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), MNT "/%s", name);
-	return open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
 }
 
 TEST_F(fs, mount_is_dax)
@@ -189,13 +138,14 @@ TEST_F(fs, roundtrip_remount)
 /*
  * A 1 MiB file with one 512-byte sector marked bad in page 100, as in the
  * spec's "before" table. Returns the fd; the poisoned sector's file offset
- * is 100 * 4096 + 512 * @sector_in_page.
+ * is BAD_OFF.
  */
-static int poisoned_file(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(fs) *self, int sector_in_page)
+#define BAD_PAGE	100
+#define BAD_SECT	3
+#define BAD_OFF		(BAD_PAGE * DAX_PAGE + BAD_SECT * DAX_SECTOR)
+
+static int poisoned_file(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self)
 {
-	off_t bad = 100 * DAX_PAGE + sector_in_page * DAX_SECTOR;
-	int64_t sector;
 	int fd;
 
 	fd = create("damaged");
@@ -205,68 +155,113 @@ static int poisoned_file(struct __test_metadata *_metadata,
 		close(fd);
 		return -1;
 	}
-	sector = dax_file_sector(fd, bad);
-	if (sector < 0) {
-		TH_LOG("FIEMAP gave no mapping for offset %lld", (long long)bad);
-		close(fd);
-		return -1;
-	}
 	self->poisoned = true;
-	if (dax_mark_bad(&self->dev, sector, 1)) {
+	if (dax_poison_file(&self->dev, fd, BAD_OFF, 1) < 0) {
+		TH_LOG("could not mark file offset %d bad", BAD_OFF);
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-TEST_F(fs, bad_sector_fails_whole_read)
+/* A read that runs into the bad sector returns the bytes before it. */
+TEST_F(fs, bad_sector_short_read)
 {
 	uint8_t *buf = malloc(MiB);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = poisoned_file(_metadata, self, 3);
+	fd = poisoned_file(_metadata, self);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(1, dax_badblocks_count(&self->dev));
-	errno = 0;
-	EXPECT_EQ(-1, pread(fd, buf, MiB, 0));
-	EXPECT_EQ(EIO, errno);
+	memset(buf, 0xa5, MiB);
+	ASSERT_EQ(BAD_OFF, pread(fd, buf, MiB, 0));
+	EXPECT_EQ(-1, dax_check(buf, BAD_OFF, 7, 0));
+	/* From inside the damaged page, too. */
+	ASSERT_EQ(BAD_SECT * DAX_SECTOR - 100,
+		  pread(fd, buf, DAX_PAGE, BAD_PAGE * DAX_PAGE + 100));
+	EXPECT_EQ(-1, dax_check(buf, BAD_SECT * DAX_SECTOR - 100, 7,
+				BAD_PAGE * DAX_PAGE + 100));
+	/* One byte before the bad sector: one byte. */
+	ASSERT_EQ(1, pread(fd, buf, 2, BAD_OFF - 1));
+	EXPECT_EQ(-1, dax_check(buf, 1, 7, BAD_OFF - 1));
 	close(fd);
 	free(buf);
 }
 
-TEST_F(fs, bad_sector_spares_other_pages)
+/* A read that starts on a bad byte fails with EIO. */
+TEST_F(fs, bad_sector_read_eio)
+{
+	uint8_t buf[DAX_PAGE];
+	int fd;
+
+	fd = poisoned_file(_metadata, self);
+	ASSERT_GE(fd, 0);
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, BAD_OFF));
+	EXPECT_EQ(EIO, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, 1, BAD_OFF + DAX_SECTOR - 1));
+	EXPECT_EQ(EIO, errno);
+	errno = 0;
+	EXPECT_EQ(-1, pread(fd, buf, DAX_PAGE, BAD_OFF + 17));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+}
+
+/* Pages around the damaged one, and its good sectors, read exactly. */
+TEST_F(fs, bad_sector_spares_good_bytes)
 {
 	uint8_t *buf = malloc(MiB);
+	off_t after = BAD_OFF + DAX_SECTOR;
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = poisoned_file(_metadata, self, 3);
+	fd = poisoned_file(_metadata, self);
 	ASSERT_GE(fd, 0);
-	/* Pages 0..99 and 101..255 are untouched by the bad sector. */
-	ASSERT_EQ(100 * DAX_PAGE, pread(fd, buf, 100 * DAX_PAGE, 0));
-	EXPECT_EQ(-1, dax_check(buf, 100 * DAX_PAGE, 7, 0));
+	ASSERT_EQ(BAD_PAGE * DAX_PAGE, pread(fd, buf, BAD_PAGE * DAX_PAGE, 0));
+	EXPECT_EQ(-1, dax_check(buf, BAD_PAGE * DAX_PAGE, 7, 0));
 	ASSERT_EQ(155 * DAX_PAGE, pread(fd, buf, 155 * DAX_PAGE, 101 * DAX_PAGE));
 	EXPECT_EQ(-1, dax_check(buf, 155 * DAX_PAGE, 7, 101 * DAX_PAGE));
+	/* The first, good, sector of the damaged page (7.3: EIO). */
+	ASSERT_EQ(DAX_SECTOR, pread(fd, buf, DAX_SECTOR, BAD_PAGE * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, 7, BAD_PAGE * DAX_PAGE));
+	/* Everything after the bad sector, to EOF. */
+	ASSERT_EQ(MiB - after, pread(fd, buf, MiB, after));
+	EXPECT_EQ(-1, dax_check(buf, MiB - after, 7, after));
 	close(fd);
 	free(buf);
 }
 
-TEST_F(fs, bad_sector_read_inside_page)
+/*
+ * A write over the bad sector that cannot recover fails with EIO (7.3:
+ * EFAULT) and changes nothing. Without a flag only a page-aligned
+ * whole-page write may recover, and only where the device can clear
+ * poison: not with nd_pmem on a bus without a clear-error command.
+ */
+TEST_F(fs, bad_sector_write_eio)
 {
-	uint8_t buf[DAX_SECTOR];
+	uint8_t buf[DAX_PAGE];
 	int fd;
 
-	fd = poisoned_file(_metadata, self, 3);
+	fd = poisoned_file(_metadata, self);
 	ASSERT_GE(fd, 0);
-	/* Reading the bad sector itself fails ... */
+	memset(buf, 0x5a, sizeof(buf));
 	errno = 0;
-	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, 100 * DAX_PAGE + 3 * DAX_SECTOR));
+	EXPECT_EQ(-1, pwrite(fd, buf, DAX_SECTOR, BAD_OFF));
 	EXPECT_EQ(EIO, errno);
-	/* ... and so does a read of the page's first, good, sector (7.3). */
 	errno = 0;
-	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, 100 * DAX_PAGE));
+	EXPECT_EQ(-1, pwrite(fd, buf, 100, BAD_PAGE * DAX_PAGE + 10));
 	EXPECT_EQ(EIO, errno);
+	if (!dax_driver_recovers(&self->dev)) {
+		errno = 0;
+		EXPECT_EQ(-1, pwrite(fd, buf, DAX_PAGE, BAD_PAGE * DAX_PAGE));
+		EXPECT_EQ(EIO, errno);
+	}
+	/* Nothing was written: the good sector still holds its data. */
+	ASSERT_EQ(DAX_SECTOR, pread(fd, buf, DAX_SECTOR, BAD_PAGE * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, 7, BAD_PAGE * DAX_PAGE));
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 	close(fd);
 }
 

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The "fs" fixture of the dax_recovery selftests: a fresh ext4 or XFS file
+ * system on the scratch fsdax device, mounted with -o dax at MNT; injected
+ * poison is forgotten when the test ends. Include after kselftest_harness.h.
+ */
+#ifndef DAX_RECOVERY_FIXTURE_H
+#define DAX_RECOVERY_FIXTURE_H
+
+#include <fcntl.h>
+#include <stdio.h>
+
+#include "dax_common.h"
+
+#define MNT	"/tmp/dax_recovery_mnt"
+#define MiB	(1024 * 1024)
+
+FIXTURE(fs) {
+	struct dax_dev dev;
+	bool mounted;
+	bool poisoned;
+};
+
+FIXTURE_VARIANT(fs) {
+	const char *fstype;
+};
+
+FIXTURE_VARIANT_ADD(fs, ext4) { .fstype = "ext4" };
+FIXTURE_VARIANT_ADD(fs, xfs) { .fstype = "xfs" };
+
+FIXTURE_SETUP(fs)
+{
+	char why[256];
+
+	self->mounted = false;
+	self->poisoned = false;
+	if (dax_find_dev(&self->dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("stale poison on the device");
+	ASSERT_EQ(0, dax_mkfs(&self->dev, variant->fstype));
+	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
+	self->mounted = true;
+}
+
+/*
+ * Tear down in the parent, after the test process has exited: a test that
+ * stops on a failed assertion leaves its descriptors open until then, and
+ * the file system could not be unmounted before.
+ */
+FIXTURE_TEARDOWN_PARENT(fs)
+{
+	if (self->mounted)
+		EXPECT_EQ(0, dax_umount(MNT));
+	if (self->poisoned)
+		EXPECT_EQ(0, dax_reset_badblocks(&self->dev));
+}
+
+static int create(const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	return open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+}
+
+#endif

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * RWF_IGNORE_HWERROR and RWF_RESET_HWERROR: where they are accepted and what
+ * they fail with elsewhere, through preadv2/pwritev2, io_uring and aio, and
+ * that a rejected call moves no data.
+ *
+ * The flags work on DAX files of ext4 and XFS when the pmem driver implements
+ * recovery (the Rust pmem driver); with nd_pmem every call fails with
+ * EOPNOTSUPP.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+
+#include "../kselftest_harness.h"
+#include "dax_fixture.h"
+
+#define IGNORE	RWF_IGNORE_HWERROR
+#define RESET	RWF_RESET_HWERROR
+
+/* preadv2/pwritev2 of @len bytes of @buf; returns the result or -errno. */
+static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n;
+
+	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	ssize_t res;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&ring);
+	if (write)
+		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
+	else
+		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
+	ret = io_uring_submit(&ring);
+	if (ret != 1) {
+		io_uring_queue_exit(&ring);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = io_uring_wait_cqe(&ring, &cqe);
+	res = ret ? ret : cqe->res;
+	if (!ret)
+		io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	return res;
+}
+
+static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev;
+	io_context_t ctx = 0;
+	ssize_t res;
+	int ret;
+
+	ret = io_setup(4, &ctx);
+	if (ret)
+		return ret;
+	if (write)
+		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
+	else
+		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
+	ret = io_submit(ctx, 1, cbs);
+	if (ret != 1) {
+		io_destroy(ctx);
+		return ret < 0 ? ret : -EIO;	/* rejected at submission */
+	}
+	ret = io_getevents(ctx, 1, 1, &ev, NULL);
+	res = ret == 1 ? (ssize_t)ev.res : -EIO;
+	io_destroy(ctx);
+	return res;
+}
+
+typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
+
+static const struct {
+	const char *name;
+	rw_fn fn;
+} paths[] = {
+	{ "preadv2/pwritev2", rw2 },
+	{ "io_uring", uring_rw },
+	{ "aio", aio_rw },
+};
+
+TEST(flag_values)
+{
+	/* The next free RWF bits after RWF_NOSIGNAL, below the IOCB-private ones. */
+	EXPECT_EQ(0x100, RWF_NOSIGNAL);
+	EXPECT_EQ(0x200, RWF_IGNORE_HWERROR);
+	EXPECT_EQ(0x400, RWF_RESET_HWERROR);
+}
+
+/* A regular file that is not DAX (tmpfs): no flag, no data moved. */
+TEST(not_dax_tmpfs)
+{
+	char path[] = "/dev/shm/dax_flags_XXXXXX";
+	char buf[64], back[64];
+	int fd = mkstemp(path);
+
+	ASSERT_GE(fd, 0);
+	unlink(path);
+	ASSERT_EQ(sizeof(buf), write(fd, "0123456789abcdef0123456789abcdef"
+				      "0123456789abcdef0123456789abcdef", sizeof(buf)));
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		memset(buf, 'x', sizeof(buf));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, 0, 0, RESET));
+	}
+	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), 0));
+	EXPECT_EQ(0, memcmp(back, "0123456789abcdef0123456789abcdef"
+				  "0123456789abcdef0123456789abcdef", sizeof(back)));
+	close(fd);
+}
+
+TEST(not_dax_pipe)
+{
+	char buf[16] = "pipe data";
+	int p[2];
+
+	ASSERT_EQ(0, pipe2(p, O_NONBLOCK));
+	ASSERT_EQ(-EOPNOTSUPP, rw2(p[1], true, buf, sizeof(buf), -1, RESET));
+	ASSERT_EQ(-EOPNOTSUPP, rw2(p[1], true, buf, 0, -1, RESET));
+	/* Nothing went into the pipe. */
+	EXPECT_EQ(-EAGAIN, rw2(p[0], false, buf, sizeof(buf), -1, 0));
+	ASSERT_EQ(sizeof(buf), write(p[1], buf, sizeof(buf)));
+	EXPECT_EQ(-EOPNOTSUPP, rw2(p[0], false, buf, sizeof(buf), -1, IGNORE));
+	EXPECT_EQ(-EOPNOTSUPP, rw2(p[0], false, buf, 0, -1, IGNORE));
+	/* ... and nothing came out of it. */
+	EXPECT_EQ((ssize_t)sizeof(buf), rw2(p[0], false, buf, sizeof(buf), -1, 0));
+	close(p[0]);
+	close(p[1]);
+}
+
+/* The pmem block device itself is no DAX file. */
+TEST(not_dax_block_device)
+{
+	uint8_t buf[DAX_SECTOR], back[DAX_SECTOR];
+	struct dax_dev dev;
+	char why[256];
+	int fd;
+
+	if (dax_find_dev(&dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	fd = open(dev.path, O_RDWR);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(DAX_SECTOR, pread(fd, back, sizeof(back), 0));
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+		memset(buf, 0x77, sizeof(buf));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
+	}
+	ASSERT_EQ(DAX_SECTOR, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
+	close(fd);
+}
+
+/* A DAX file with known content, for the tests below. */
+static int dax_file(struct __test_metadata *_metadata, size_t len)
+{
+	int fd = create("file");
+
+	if (fd < 0 || dax_write_pattern(fd, 0, len, 11) || !dax_file_is_dax(fd))
+		return -1;
+	return fd;
+}
+
+static bool unchanged(int fd, size_t len)
+{
+	uint8_t *buf = malloc(len);
+	bool ok;
+
+	ok = buf && pread(fd, buf, len, 0) == (ssize_t)len && dax_check(buf, len, 11, 0) < 0;
+	free(buf);
+	return ok;
+}
+
+/* A zero-length call is the probe for support. */
+TEST_F(fs, probe)
+{
+	bool supported = dax_driver_recovers(&self->dev);
+	ssize_t want = supported ? 0 : -EOPNOTSUPP;
+	char drv[64], buf[1];
+	int fd = dax_file(_metadata, DAX_PAGE);
+
+	ASSERT_GE(fd, 0);
+	TH_LOG("driver %s: flags %ssupported", dax_driver(&self->dev, drv, sizeof(drv)),
+	       supported ? "" : "not ");
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		EXPECT_EQ(want, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+		EXPECT_EQ(want, paths[p].fn(fd, true, buf, 0, 0, RESET));
+	}
+	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
+	close(fd);
+}
+
+/* IGNORE is a read flag, RESET a write flag. */
+TEST_F(fs, wrong_direction)
+{
+	uint8_t buf[DAX_PAGE];
+	int fd = dax_file(_metadata, DAX_PAGE);
+
+	ASSERT_GE(fd, 0);
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		memset(buf, 0x33, sizeof(buf));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, 0, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0,
+						   IGNORE | RESET));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0,
+						   IGNORE | RESET));
+	}
+	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
+	close(fd);
+}
+
+/* A reset takes exclusive locks and may call firmware: never NOWAIT. */
+TEST_F(fs, reset_nowait)
+{
+	ssize_t want = dax_driver_recovers(&self->dev) ? -EINVAL : -EOPNOTSUPP;
+	uint8_t buf[DAX_PAGE];
+	int fd = dax_file(_metadata, DAX_PAGE);
+
+	ASSERT_GE(fd, 0);
+	memset(buf, 0x44, sizeof(buf));
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		EXPECT_EQ(want, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET | RWF_NOWAIT));
+	}
+	EXPECT_EQ(want, rw2(fd, true, buf, 0, 0, RESET | RWF_NOWAIT));
+	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
+	close(fd);
+}
+
+/* Unknown bits keep failing with EOPNOTSUPP. */
+TEST_F(fs, unknown_bits)
+{
+	uint8_t buf[DAX_PAGE];
+	int fd = dax_file(_metadata, DAX_PAGE);
+
+	ASSERT_GE(fd, 0);
+	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, sizeof(buf), 0, 0x40000000));
+	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, sizeof(buf), 0, IGNORE | 0x800));
+	memset(buf, 0x55, sizeof(buf));
+	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, true, buf, sizeof(buf), 0, RESET | 0x800));
+	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
+	close(fd);
+}
+
+/*
+ * On a clean file the flags read and write exactly what plain calls would,
+ * where supported; elsewhere they fail and move nothing.
+ */
+TEST_F(fs, clean_file)
+{
+	bool supported = dax_driver_recovers(&self->dev);
+	const size_t len = 3 * DAX_PAGE;
+	uint8_t buf[3 * DAX_PAGE];
+	int fd = dax_file(_metadata, len);
+
+	ASSERT_GE(fd, 0);
+	for (size_t p = 0; p < sizeof(paths) / sizeof(paths[0]); p++) {
+		TH_LOG("%s", paths[p].name);
+		memset(buf, 0xee, sizeof(buf));
+		if (!supported) {
+			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, len, 0, IGNORE));
+			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, len, 0, RESET));
+			continue;
+		}
+		ASSERT_EQ((ssize_t)(len - 100), paths[p].fn(fd, false, buf, len, 100, IGNORE));
+		EXPECT_EQ(-1, dax_check(buf, len - 100, 11, 100));
+		dax_fill(buf, len, 11, 0);
+		ASSERT_EQ((ssize_t)len, paths[p].fn(fd, true, buf, len, 0, RESET));
+	}
+	EXPECT_TRUE(unchanged(fd, len));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
