@@ -26,7 +26,7 @@ HOST_BINS=(
 copy_with_libs() {
 	local bin=$1 dst=$2
 	install -D -m 0755 "$(readlink -f "$bin")" "$root$dst"
-	ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	{ ldd "$bin" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | while read -r lib; do
 		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
 	done
 }
@@ -52,8 +52,9 @@ cp -a "$VMDIR/modroot/lib/modules" "$root/lib/"
 
 # The kselftests, as "make kselftest-install" laid them out.
 cp -a "$VMDIR/kselftest" "$root/opt/kselftest"
+# ... and the shared libraries of its programs (scripts have none).
 find "$root/opt/kselftest" -type f -perm -u+x | while read -r f; do
-	ldd "$f" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	{ ldd "$f" 2>/dev/null || true; } | { grep -o '/[^ ]*' || true; } | while read -r lib; do
 		[ -e "$root$lib" ] || install -D -m 0755 "$(readlink -f "$lib")" "$root$lib"
 	done
 done
