@@ -40,21 +40,25 @@ echo "file sector 803 (page 100, sector 3) is device sector $sector"
 run sh -c "echo '$sector 1' > /sys/block/${dev#/dev/}/badblocks"
 run cat /sys/block/${dev#/dev/}/badblocks
 
-say "6. What a read does today"
-echo "- the whole file: one bad sector fails the whole request"
-run dd if=/mnt/pmem/data of=/dev/null bs=1M count=1 || true
-echo "- pages 0..99 are fine"
-run dd if=/mnt/pmem/data of=/dev/null bs=4096 count=100
-echo "- the first, good, 512 bytes of page 100 fail too"
-run dd if=/mnt/pmem/data of=/dev/null bs=512 count=1 skip=800 || true
-echo "- an overwrite of the bad sector is refused"
+say "6. Plain reads and writes over the bad sector"
+echo "- reading the whole file returns the 803 good sectors before the bad one (7.3: EIO, nothing)"
+run dd if=/mnt/pmem/data of=/tmp/prefix bs=1M count=1 || true
+echo "  $(stat -c %s /tmp/prefix) bytes; they match the file: $(head -c 411136 /mnt/pmem/data 2>/dev/null | cmp -s - /tmp/prefix && echo yes || echo NO)"
+echo "- a read that starts on the bad sector still fails with EIO"
+run dd if=/mnt/pmem/data of=/dev/null bs=512 count=1 skip=803 || true
+echo "- the first, good, 512 bytes of page 100 read fine (7.3: EIO)"
+run dd if=/mnt/pmem/data of=/dev/null bs=512 count=1 skip=800
+echo "- an overwrite of the bad sector fails with EIO (7.3: EFAULT, 'Bad address')"
 run dd if=/dev/zero of=/mnt/pmem/data bs=512 count=1 seek=803 conv=notrunc,fsync || true
-echo "- and so is a full-page overwrite: the implicit recovery write needs the bus"
+echo "- and so does a full-page overwrite: the implicit recovery write needs the bus"
 echo "  to clear the poison, and QEMU's emulated NVDIMM has no clear-error command"
 run dd if=/dev/zero of=/mnt/pmem/data bs=4096 count=1 seek=100 conv=notrunc,fsync || true
 
-say "Today an application can only salvage the good pages around the damage, one"
-echo "page-sized read at a time, and has no way to read the good bytes of page 100"
-echo "nor to repair it in place. This series adds RWF_IGNORE_HWERROR and"
-echo "RWF_RESET_HWERROR for that."
+say "7. The recovery flags"
+drv=$(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)")
+echo "pmem driver: $drv. RWF_IGNORE_HWERROR (read everything readable, bad bytes as"
+echo "zeros) and RWF_RESET_HWERROR (clear the poison and write) need a driver with"
+echo "recovery; with $drv a zero-length preadv2/pwritev2 probe answers EOPNOTSUPP"
+echo "(see dax_flags in the selftests). The Rust pmem driver of this series will"
+echo "implement them, and this story will then salvage and repair the file."
 umount /mnt/pmem
