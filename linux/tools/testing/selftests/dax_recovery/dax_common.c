@@ -22,6 +22,7 @@
 #include "dax_common.h"
 
 #define NDBUS "/sys/bus/nd/devices"
+#define QUIET ">/dev/null 2>&1"
 
 static int read_file(const char *path, char *buf, size_t len)
 {
@@ -78,7 +79,8 @@ static int dev_from_block(struct dax_dev *dev, const char *name, char *why, size
 	}
 	dev->size = strtoull(buf, NULL, 10) * DAX_SECTOR;
 	if (dax_sysfs_read(dev, "queue/dax", buf, sizeof(buf)) || strcmp(buf, "1")) {
-		snprintf(why, whylen, "%s does not support DAX (not an fsdax namespace)", dev->path);
+		snprintf(why, whylen, "%s does not support DAX (not an fsdax namespace)",
+			 dev->path);
 		return -1;
 	}
 	return 0;
@@ -159,10 +161,10 @@ int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
 				 DAX_NS_NAME);
 			return -1;
 		}
-		if (dax_run("ndctl create-namespace --mode=fsdax --map=dev --name=%s "
-			    ">/dev/null 2>&1", DAX_NS_NAME) || find_named_ns(ns, sizeof(ns))) {
-			snprintf(why, whylen, "could not create a '%s' fsdax namespace (no free "
-				 "region capacity?); set DAX_RECOVERY_DEV=/dev/pmemN", DAX_NS_NAME);
+		if (dax_run("ndctl create-namespace --mode=fsdax --map=dev --name=%s %s",
+			    DAX_NS_NAME, QUIET) || find_named_ns(ns, sizeof(ns))) {
+			snprintf(why, whylen, "could not create a '%s' fsdax namespace %s",
+				 DAX_NS_NAME, "(no free region capacity?); set DAX_RECOVERY_DEV");
 			return -1;
 		}
 	}
@@ -173,7 +175,7 @@ int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
 		return -1;
 	}
 	if (ns_block(ns, blk, sizeof(blk))) {
-		snprintf(why, whylen, "namespace %s has no block device (no pmem driver bound?)", ns);
+		snprintf(why, whylen, "namespace %s has no block device (no pmem driver?)", ns);
 		return -1;
 	}
 	if (dev_from_block(dev, blk, why, whylen))
@@ -185,10 +187,9 @@ int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
 int dax_mkfs(const struct dax_dev *dev, const char *fstype)
 {
 	if (!strcmp(fstype, "ext4"))
-		return dax_run("mkfs.ext4 -q -F -b 4096 -E nodiscard,lazy_itable_init=1 %s "
-			       ">/dev/null 2>&1", dev->path);
+		return dax_run("mkfs.ext4 -q -F -b 4096 -E nodiscard %s %s", dev->path, QUIET);
 	if (!strcmp(fstype, "xfs"))
-		return dax_run("mkfs.xfs -q -f -K %s >/dev/null 2>&1", dev->path);
+		return dax_run("mkfs.xfs -q -f -K %s %s", dev->path, QUIET);
 	return -1;
 }
 
@@ -275,8 +276,8 @@ int dax_reset_badblocks(struct dax_dev *dev)
 
 	if (!dev->ns[0])
 		return -1;
-	if (dax_run("ndctl disable-namespace %s >/dev/null 2>&1", dev->ns) ||
-	    dax_run("ndctl enable-namespace %s >/dev/null 2>&1", dev->ns))
+	if (dax_run("ndctl disable-namespace %s %s", dev->ns, QUIET) ||
+	    dax_run("ndctl enable-namespace %s %s", dev->ns, QUIET))
 		return -1;
 	return dax_find_dev(dev, why, sizeof(why));
 }

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../kselftest.h"
+
 #define DAX_NS_NAME	"dax_recovery"
 #define DAX_PAGE	4096
 #define DAX_SECTOR	512
@@ -95,6 +97,6 @@ bool dax_driver_recovers(const struct dax_dev *dev);
 int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count);
 
 /* Run a shell command quietly; returns its exit status, or -1. */
-int dax_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int dax_run(const char *fmt, ...) __printf(1, 2);
 
 #endif

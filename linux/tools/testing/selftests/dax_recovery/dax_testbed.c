@@ -80,7 +80,7 @@ TEST_F(fs, roundtrip_sizes)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	for (size_t i = 0; i < sizeof(io) / sizeof(io[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(io); i++) {
 		char name[32];
 		ssize_t n;
 
@@ -97,10 +97,12 @@ TEST_F(fs, roundtrip_sizes)
 		if (io[i].off > 0) {
 			size_t hole = io[i].off < 4096 ? io[i].off : 4096;
 
+			size_t j = 0;
+
 			ASSERT_EQ((ssize_t)hole, pread(fd, buf, hole, 0));
-			for (size_t j = 0; j < hole; j++) {
-				ASSERT_EQ(0, buf[j]) TH_LOG("case %zu byte %zu", i, j);
-			}
+			while (j < hole && !buf[j])
+				j++;
+			ASSERT_EQ(hole, j) TH_LOG("case %zu: byte %zu of the hole is not 0", i, j);
 		}
 		/* Reading at EOF returns 0. */
 		ASSERT_EQ(0, pread(fd, buf, 1, io[i].off + io[i].len));
@@ -144,7 +146,7 @@ TEST_F(fs, roundtrip_remount)
 #define BAD_SECT	3
 #define BAD_OFF		(BAD_PAGE * DAX_PAGE + BAD_SECT * DAX_SECTOR)
 
-static int poisoned_file(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self)
+static int poisoned_file(struct __test_metadata *_metadata, const struct dax_dev *dev)
 {
 	int fd;
 
@@ -155,8 +157,7 @@ static int poisoned_file(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *se
 		close(fd);
 		return -1;
 	}
-	self->poisoned = true;
-	if (dax_poison_file(&self->dev, fd, BAD_OFF, 1) < 0) {
+	if (dax_poison_file(dev, fd, BAD_OFF, 1) < 0) {
 		TH_LOG("could not mark file offset %d bad", BAD_OFF);
 		close(fd);
 		return -1;
@@ -171,7 +172,8 @@ TEST_F(fs, bad_sector_short_read)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = poisoned_file(_metadata, self);
+	self->poisoned = true;
+	fd = poisoned_file(_metadata, &self->dev);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(1, dax_badblocks_count(&self->dev));
 	memset(buf, 0xa5, MiB);
@@ -195,7 +197,8 @@ TEST_F(fs, bad_sector_read_eio)
 	uint8_t buf[DAX_PAGE];
 	int fd;
 
-	fd = poisoned_file(_metadata, self);
+	self->poisoned = true;
+	fd = poisoned_file(_metadata, &self->dev);
 	ASSERT_GE(fd, 0);
 	errno = 0;
 	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, BAD_OFF));
@@ -217,7 +220,8 @@ TEST_F(fs, bad_sector_spares_good_bytes)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = poisoned_file(_metadata, self);
+	self->poisoned = true;
+	fd = poisoned_file(_metadata, &self->dev);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(BAD_PAGE * DAX_PAGE, pread(fd, buf, BAD_PAGE * DAX_PAGE, 0));
 	EXPECT_EQ(-1, dax_check(buf, BAD_PAGE * DAX_PAGE, 7, 0));
@@ -244,7 +248,8 @@ TEST_F(fs, bad_sector_write_eio)
 	uint8_t buf[DAX_PAGE];
 	int fd;
 
-	fd = poisoned_file(_metadata, self);
+	self->poisoned = true;
+	fd = poisoned_file(_metadata, &self->dev);
 	ASSERT_GE(fd, 0);
 	memset(buf, 0x5a, sizeof(buf));
 	errno = 0;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Style gate, run by make check: scripts/checkpatch.pl --strict over every
+# patch of the series and every new C/Rust source file in linux/. Any error,
+# warning or check fails.
+. "$(dirname "$0")/lib.sh"
+
+cp=$SRC/scripts/checkpatch.pl
+[ -f "$cp" ] || die "no $cp; run harness/assemble.sh"
+fail=0
+n=0
+check() {
+	local out
+	n=$((n + 1))
+	if ! out=$(cd "$SRC" && perl "$cp" --strict -q "$@" 2>&1) ||
+	   grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
+		printf "%s\n" "$out" | head -n 20 | sed "s/^/    /"
+		fail=1
+	fi
+}
+while read -r p _; do
+	case "$p" in '' | '#'*) continue ;; esac
+	# A new file's MAINTAINERS entry comes with it in the series repository.
+	check --ignore FILE_PATH_CHANGES "$REPO/patches/$p"
+done < "$REPO/patches/series"
+while read -r f; do
+	check -f "$REPO/linux/$f"
+done < <(cd "$REPO/linux" && find . -type f \( -name '*.c' -o -name '*.h' -o -name '*.rs' \) -printf '%P\n' | sort)
+[ $fail = 0 ] || die "checkpatch --strict is not clean (above)"
+step "checkpatch --strict: $n patch(es) and file(s) clean"
