@@ -8,13 +8,14 @@
 #   make check T=prog   run one selftest program (ARGS="-r fixture.variant.test" picks cases)
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
+#   make series         the upstream series: git format-patch with a cover letter
 #   make deps           install missing Debian packages and bindgen-cli
 #   make clean          remove the build tree and logs (keeps the base source)
 
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check shell clean distclean
+.PHONY: all deps base tree build run check shell series clean distclean
 
 all: build
 
@@ -43,8 +44,14 @@ else
 	@$(H)/vm.sh --name cmd -- '$(CMD)'
 endif
 
+series: base
+	@$(H)/series.sh
+
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS"
 
-distclean:
+distseries: base
+	@$(H)/series.sh
+
+clean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

@@ -10,7 +10,8 @@
 
 step "building the kernel ($BUILD)"
 start=$(date +%s)
-"${KMAKE[@]}" -s bzImage modules
+# CONFIG_WERROR makes any C warning and any Rust or clippy warning fatal.
+"${KMAKE[@]}" -s bzImage modules 2>&1 | tee "$BUILD/build.log"
 step "kernel built in $(( $(date +%s) - start ))s"
 
 rm -rf "$VMDIR/modroot"

@@ -32,11 +32,11 @@ export LIBCLANG_PATH=/usr/lib/llvm-19/lib
 
 # Arguments for every kernel make invocation: clang/LLVM 19 and the Debian
 # rustc-web toolchain named explicitly (the rustc first on PATH may be
-# another one).
+# another one); Rust is always compiled through clippy.
 KMAKE=(make -C "$SRC" O="$BUILD" ARCH=x86_64 LLVM=1
        RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTFMT=/usr/bin/rustfmt
        CLIPPY_DRIVER=/usr/bin/clippy-driver BINDGEN="$TOOLS/bin/bindgen"
-       RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library
+       RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library CLIPPY=1
        -j"$(nproc)")
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Style gate, run by make check: scripts/checkpatch.pl --strict over every
-# patch of the series and every new C/Rust source file in linux/. Any error,
-# warning or check fails.
+# patch of the series and every new C/Rust source file in linux/ (any error,
+# warning or check fails), and make rustfmtcheck. Compiler and clippy
+# warnings fail the build itself (CONFIG_WERROR, CLIPPY=1).
 . "$(dirname "$0")/lib.sh"
 
 cp=$SRC/scripts/checkpatch.pl
@@ -28,3 +29,6 @@ while read -r f; do
 done < <(cd "$REPO/linux" && find . -type f \( -name '*.c' -o -name '*.h' -o -name '*.rs' \) -printf '%P\n' | sort)
 [ $fail = 0 ] || die "checkpatch --strict is not clean (above)"
 step "checkpatch --strict: $n patch(es) and file(s) clean"
+
+"${KMAKE[@]}" -s rustfmtcheck || die "make rustfmtcheck: Rust code is not rustfmt-formatted"
+step "rustfmtcheck: clean"

@@ -16,7 +16,7 @@ use pin_init::{pin_data, pinned_drop, PinInit};
 /// The most entries a [`BadBlocks`] list holds: one page of 64-bit entries.
 ///
 /// An entry covers up to [`MAX_RANGE_SECTORS`] adjacent sectors.
-pub const MAX_ENTRIES: usize = bindings::MAX_BADBLOCKS as usize;
+pub const MAX_ENTRIES: usize = bindings::MAX_BADBLOCKS;
 
 /// The most sectors one entry of a [`BadBlocks`] list covers.
 pub const MAX_RANGE_SECTORS: u64 = bindings::BB_MAX_LEN as u64;
