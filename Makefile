@@ -50,8 +50,5 @@ series: base
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS"
 
-distseries: base
-	@$(H)/series.sh
-
-clean:
+distclean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

@@ -45,6 +45,10 @@ impl BadRange {
 /// The list has its own lock (a seqlock): lookups run concurrently with each other and may be
 /// retried while the list changes; changes are serialised. All methods take `&self`.
 ///
+/// The C `badblocks_set()` and `badblocks_clear()` are [`BadBlocks::set_bad`] and
+/// [`BadBlocks::clear_bad`] here: a plain `set` would be shadowed by [`Pin::set`] on the pinned
+/// pointers a [`BadBlocks`] lives behind.
+///
 /// # Invariants
 ///
 /// `inner` was initialized by `badblocks_init()` with the list enabled, and is torn down by
@@ -59,7 +63,7 @@ impl BadRange {
 /// assert!(bb.is_empty());
 /// assert_eq!(bb.check(0, 8), None);
 ///
-/// bb.set(10, 2, true)?;
+/// bb.set_bad(10, 2, true)?;
 /// assert_eq!(bb.count(), 1);
 /// assert_eq!(bb.check(0, 10), None);
 /// assert_eq!(bb.check(8, 8), Some(BadRange { start: 10, len: 2, acknowledged: true }));
@@ -67,14 +71,14 @@ impl BadRange {
 /// assert_eq!(bb.check(11, 1), Some(BadRange { start: 10, len: 2, acknowledged: true }));
 ///
 /// // Clearing part of a range keeps the rest.
-/// bb.clear(10, 1)?;
+/// bb.clear_bad(10, 1)?;
 /// assert_eq!(bb.check(8, 8), Some(BadRange { start: 11, len: 1, acknowledged: true }));
-/// bb.clear(0, 64)?;
+/// bb.clear_bad(0, 64)?;
 /// assert!(bb.is_empty());
 ///
-/// // Adjacent ranges with the same acknowledgement merge.
-/// bb.set(100, 4, false)?;
-/// bb.set(104, 4, false)?;
+/// // Adjacent ranges with the same acknowledgment merge.
+/// bb.set_bad(100, 4, false)?;
+/// bb.set_bad(104, 4, false)?;
 /// assert_eq!(bb.count(), 1);
 /// assert_eq!(bb.check(0, 200), Some(BadRange { start: 100, len: 8, acknowledged: false }));
 /// # Ok::<(), Error>(())
@@ -146,8 +150,8 @@ impl BadBlocks {
 
     /// Records the `count` sectors from `sector` as bad.
     ///
-    /// Fails with `ENOSPC` if the list is full (see [`MAX_ENTRIES`]); sectors already recorded
-    /// stay recorded.
+    /// Fails with `ENOSPC` if the list is full (see [`MAX_ENTRIES`]), even when the range would
+    /// merge into an existing entry; sectors already recorded stay recorded.
     ///
     /// # Examples
     ///
@@ -157,17 +161,22 @@ impl BadBlocks {
     /// let bb = KBox::pin_init(BadBlocks::new(), GFP_KERNEL)?;
     /// // Ranges with a good sector between them take one entry each.
     /// for i in 0..MAX_ENTRIES as u64 {
-    ///     bb.set(2 * i, 1, true)?;
+    ///     bb.set_bad(2 * i, 1, true)?;
     /// }
     /// assert!(bb.is_full());
-    /// assert_eq!(bb.set(10_000, 1, true), Err(ENOSPC));
+    /// assert_eq!(bb.set_bad(10_000, 1, true), Err(ENOSPC));
     /// assert_eq!(bb.check(10_000, 1), None);
-    /// // A range that merges into an existing entry still fits.
-    /// bb.set(1, 1, true)?;
+    /// // A full list takes nothing, not even a range that would merge into an entry.
+    /// assert_eq!(bb.set_bad(1, 1, true), Err(ENOSPC));
+    /// assert_eq!(bb.check(1, 1), None);
+    /// // Clearing an entry makes room again.
+    /// bb.clear_bad(0, 1)?;
     /// assert_eq!(bb.count(), MAX_ENTRIES - 1);
+    /// bb.set_bad(10_000, 1, true)?;
+    /// assert!(bb.is_full());
     /// # Ok::<(), Error>(())
     /// ```
-    pub fn set(&self, sector: u64, count: u64, acknowledged: bool) -> Result {
+    pub fn set_bad(&self, sector: u64, count: u64, acknowledged: bool) -> Result {
         // SAFETY: By the type invariant `inner` is initialized.
         let ok = unsafe {
             bindings::badblocks_set(self.inner.get(), sector, count, i32::from(acknowledged))
@@ -183,7 +192,7 @@ impl BadBlocks {
     ///
     /// Fails with `ENOSPC` if the clear would split an entry in two and the list is full; the
     /// list is then left as it was.
-    pub fn clear(&self, sector: u64, count: u64) -> Result {
+    pub fn clear_bad(&self, sector: u64, count: u64) -> Result {
         // SAFETY: By the type invariant `inner` is initialized.
         let ok = unsafe { bindings::badblocks_clear(self.inner.get(), sector, count) };
         if ok {
