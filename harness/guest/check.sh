@@ -1,9 +1,26 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM: the dax_recovery kselftests through the kernel's own
-# runner (KTAP on stdout). Arguments are passed to run_kselftest.sh, so
-# "-t dax_recovery:dax_testbed" runs one program; DAXVM_FILTER selects test
-# cases inside the programs (kselftest_harness -r/-f/-v options).
+# runner (KTAP on stdout), once per pmem driver: the C nd_pmem and the Rust
+# rust_pmem. Before each run the other driver is unloaded and this one
+# loaded; namespaces rebind to it. Each run is preceded by a
+# "# daxvm-suite: <driver>" marker that the host's summary groups by.
+# Arguments are passed to run_kselftest.sh, so "-t dax_recovery:dax_testbed"
+# runs one program. DAXVM_DRIVERS overrides the list of drivers.
 cd /opt/kselftest || exit 1
-echo "daxvm: pmem driver $DAXVM_PMEM_DRIVER"
-exec ./run_kselftest.sh "$@"
+rc=0
+for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
+	for other in nd_pmem rust_pmem; do
+		[ "$other" = "$drv" ] || modprobe -r "$other" 2>/dev/null
+	done
+	if ! modprobe "$drv"; then
+		echo "# daxvm-suite: $drv"
+		echo "not ok 1 load $drv"
+		rc=1
+		continue
+	fi
+	echo "# daxvm-suite: $drv"
+	echo "daxvm: pmem driver $drv"
+	DAXVM_PMEM_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
+done
+exit $rc

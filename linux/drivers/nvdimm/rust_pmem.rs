@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Persistent memory driver, in Rust.
+//!
+//! A drop-in for `nd_pmem`: it binds to pmem namespaces and their fsdax (pfn) and sector (btt)
+//! personalities, and presents each as a block device that is also a DAX device. Only one of the
+//! two drivers is loaded at a time.
+//!
+//! Block I/O copies to and from the medium; a read of a known-bad sector fails, a write to one
+//! first clears the poison through the bus. DAX hands filesystems the kernel address of the
+//! medium. Known-bad sectors come from the bus at probe and when it reports new poison.
+
+use kernel::{
+    block::{
+        badblocks::BadBlocks,
+        bio::{self, Bio, Disk, Limits},
+    },
+    dax::{
+        self,
+        sector::{PageChunks, PAGE_SECTORS, PAGE_SIZE, SECTOR_SIZE},
+        AccessMode, DirectAccess,
+    },
+    iov::{IovIterDest, IovIterSource},
+    mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
+    new_spinlock,
+    nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, RegionRef},
+    prelude::*,
+    sync::{Arc, ArcBorrow, SpinLock},
+    ModuleMetadata,
+};
+
+kernel::module_nd_driver! {
+    type: RustPmem,
+    name: "rust_pmem",
+    authors: ["dax-recovery"],
+    description: "NVDIMM Persistent Memory Driver (Rust)",
+    license: "GPL v2",
+}
+
+const SECTOR_SHIFT: u32 = 9;
+
+/// Where a memory failure of the pages is reported: the DAX device, once it exists.
+#[pin_data]
+struct FailureRelay {
+    #[pin]
+    dax: SpinLock<Option<Arc<dax::Device<PmemDax>>>>,
+    /// The physical address of the start of the DAX device's data.
+    data_start: u64,
+}
+
+struct Relay(Arc<FailureRelay>);
+
+impl PagemapOps for Relay {
+    fn memory_failure(&self, pfn: u64, nr_pages: u64, flags: i32) -> Result {
+        let dax = self.0.dax.lock().clone().ok_or(ENXIO)?;
+        let offset = (pfn * PAGE_SIZE)
+            .checked_sub(self.0.data_start)
+            .ok_or(ENXIO)?;
+        dax.notify_failure(offset, nr_pages * PAGE_SIZE, flags)
+    }
+}
+
+/// A pmem namespace attached as a disk.
+#[pin_data]
+struct Pmem {
+    /// The known-bad sectors, relative to the start of the data.
+    #[pin]
+    bb: BadBlocks,
+    /// The namespace, from its start (not the start of the data).
+    mem: PmemMapping<Relay>,
+    /// The offset of the data in `mem` (the fsdax info block and memmap come first).
+    data_offset: u64,
+    /// The bytes of the data.
+    data_len: u64,
+    region: RegionRef,
+    dev: Handle,
+}
+
+impl Pmem {
+    fn offset(&self, sector: u64) -> Result<usize> {
+        let off = sector
+            .checked_shl(SECTOR_SHIFT)
+            .and_then(|b| b.checked_add(self.data_offset))
+            .ok_or(ERANGE)?;
+        usize::try_from(off).map_err(|_| ERANGE)
+    }
+
+    /// Returns the data position of kernel address `addr` (from `direct_access`).
+    fn data_pos(&self, addr: *const core::ffi::c_void) -> Option<u64> {
+        (self.mem.offset_of(addr)? as u64).checked_sub(self.data_offset)
+    }
+
+    fn sector_of(&self, offset: usize) -> u64 {
+        (offset as u64 - self.data_offset) >> SECTOR_SHIFT
+    }
+
+    fn is_bad(&self, sector: u64, len: usize) -> bool {
+        self.bb
+            .is_bad(sector, (len as u64).div_ceil(1 << SECTOR_SHIFT))
+    }
+
+    /// Clears the poison of `len` bytes at `offset` through the bus, and drops the sectors it
+    /// cleared from the known-bad list. Returns the bytes cleared.
+    fn clear_poison_bus(&self, offset: usize, len: usize) -> Result<usize> {
+        let cleared = self
+            .dev
+            .clear_poison(self.mem.phys_addr(offset), u32::try_from(len)?)?;
+        let cleared = usize::try_from(cleared)?;
+        if cleared > 0 {
+            self.mem.mark_pages_present(offset, cleared)?;
+            self.mem.invalidate(offset, len)?;
+        }
+        Ok(cleared)
+    }
+
+    fn clear_poison(&self, offset: usize, len: usize) -> Result {
+        let cleared = self.clear_poison_bus(offset, len).map_err(|_| EIO)?;
+        if cleared > 0 {
+            let _ = self
+                .bb
+                .clear_bad(self.sector_of(offset), (cleared >> SECTOR_SHIFT) as u64);
+        }
+        if cleared < len {
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    /// Copies the `len` good bytes at data position `pos` to `iter` through the bounce buffer
+    /// `buf`, machine-check safe. Poison met on the way is recorded as bad. Returns the bytes
+    /// copied; fewer than `len` if the copy met poison or `iter` faulted (then `Err`).
+    fn copy_good_to_iter(
+        &self,
+        pos: u64,
+        len: usize,
+        buf: &mut [u8],
+        iter: &mut IovIterDest<'_>,
+    ) -> core::result::Result<usize, usize> {
+        let mut done = 0;
+        while done < len {
+            let n = (len - done).min(buf.len());
+            let at = pos + done as u64;
+            let offset =
+                self.offset(at >> SECTOR_SHIFT).map_err(|_| done)? + (at % SECTOR_SIZE) as usize;
+            let rem = self.mem.read_mc(offset, &mut buf[..n]).map_err(|_| done)?;
+            let good = n - rem;
+            let copied = iter.copy_to_iter(&buf[..good]);
+            done += copied;
+            if copied < good {
+                return Err(done);
+            }
+            if rem > 0 {
+                // Poison the CPU met: from now on its sector is known-bad. If the list is full the
+                // next read meets the poison again, which is no worse.
+                let _ = self
+                    .bb
+                    .set_bad((pos + done as u64) >> SECTOR_SHIFT, 1, false);
+                return Ok(done);
+            }
+        }
+        Ok(done)
+    }
+
+    /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros.
+    fn recovery_read(&self, pos: u64, bytes: usize, iter: &mut IovIterDest<'_>) -> usize {
+        static ZEROES: [u8; 512] = [0; 512];
+        let Ok(mut buf) = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL) else {
+            return 0;
+        };
+        let end = pos + bytes as u64;
+        let mut at = pos;
+        while at < end {
+            let sector = at >> SECTOR_SHIFT;
+            let nr = end.div_ceil(SECTOR_SIZE) - sector;
+            let (good, bad) = match self.bb.check(sector, nr) {
+                Some(r) if r.start <= sector => (0, (r.end() * SECTOR_SIZE).min(end) - at),
+                Some(r) => (r.start * SECTOR_SIZE - at, 0),
+                None => (end - at, 0),
+            };
+            if good > 0 {
+                match self.copy_good_to_iter(at, good as usize, &mut buf, iter) {
+                    Ok(n) => at += n as u64,
+                    Err(n) => return (at + n as u64 - pos) as usize,
+                }
+                continue;
+            }
+            // Known-bad bytes read as zeros.
+            let mut left = bad as usize;
+            while left > 0 {
+                let n = left.min(ZEROES.len());
+                let copied = iter.copy_to_iter(&ZEROES[..n]);
+                at += copied as u64;
+                if copied < n {
+                    return (at - pos) as usize;
+                }
+                left -= n;
+            }
+        }
+        (at - pos) as usize
+    }
+
+    /// Clears the poison of the page at data position `page` for a reset: through the bus if it
+    /// has a clear-error command; on a bus without one the known-bad list is the only record of
+    /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
+    fn clear_page_for_reset(&self, page: u64) -> Result {
+        let offset = self.offset(page >> SECTOR_SHIFT)?;
+        match self.clear_poison_bus(offset, PAGE_SIZE as usize) {
+            Ok(n) if n == PAGE_SIZE as usize => Ok(()),
+            Ok(_) => Err(EIO),
+            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(()),
+            Err(_) => Err(EIO),
+        }
+    }
+
+    /// Repairs the poisoned page at data position `page` with the `len` bytes of `iter` for
+    /// data position `pos` (within the page): salvages the page's good bytes, clears its poison,
+    /// writes it whole, and only then forgets its bad sectors. Returns the bytes written.
+    fn reset_page(
+        &self,
+        page: u64,
+        pos: u64,
+        len: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> Result<usize> {
+        let mut buf = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL)?;
+        let first = page >> SECTOR_SHIFT;
+        let offset = self.offset(first)?;
+        // Salvage: good sectors are read machine-check safe; bad bytes stay zero.
+        for (i, sector) in buf.chunks_mut(SECTOR_SIZE as usize).enumerate() {
+            if self.bb.is_bad(first + i as u64, 1) {
+                continue;
+            }
+            let rem = self
+                .mem
+                .read_mc(offset + i * SECTOR_SIZE as usize, sector)?;
+            let good = sector.len() - rem;
+            sector[good..].fill(0);
+        }
+        let at = (pos - page) as usize;
+        if iter.copy_from_iter(&mut buf[at..at + len]) < len {
+            return Err(EFAULT);
+        }
+        self.clear_page_for_reset(page)?;
+        self.mem.write(offset, &buf)?;
+        self.region.flush()?;
+        let _ = self.bb.clear_bad(first, PAGE_SECTORS);
+        Ok(len)
+    }
+
+    /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.
+    fn recovery_write_iter(&self, pos: u64, bytes: usize, iter: &mut IovIterSource<'_>) -> usize {
+        let mut done = 0;
+        for chunk in PageChunks::new(pos, bytes as u64) {
+            let page = chunk.page_start();
+            let len = chunk.len as usize;
+            let n = if self.bb.is_bad(page >> SECTOR_SHIFT, PAGE_SECTORS) {
+                match self.reset_page(page, chunk.offset, len, iter) {
+                    Ok(n) => n,
+                    Err(_) => return done,
+                }
+            } else {
+                let Ok(offset) = self.offset(chunk.offset >> SECTOR_SHIFT) else {
+                    return done;
+                };
+                let offset = offset + (chunk.offset % SECTOR_SIZE) as usize;
+                self.mem
+                    .copy_from_iter_flushcache(offset, len, iter)
+                    .unwrap_or(0)
+            };
+            done += n;
+            if n < len {
+                break;
+            }
+        }
+        done
+    }
+
+    fn read(&self, sector: u64, buf: &mut [u8]) -> Result {
+        if self.is_bad(sector, buf.len()) {
+            return Err(EIO);
+        }
+        if self.mem.read_mc(self.offset(sector)?, buf)? != 0 {
+            return Err(EIO);
+        }
+        Ok(())
+    }
+
+    fn write(&self, sector: u64, buf: &[u8]) -> Result {
+        let offset = self.offset(sector)?;
+        if self.is_bad(sector, buf.len()) {
+            self.clear_poison(offset, buf.len())?;
+        }
+        self.mem.write(offset, buf)
+    }
+}
+
+struct PmemDisk;
+
+#[vtable]
+impl bio::Operations for PmemDisk {
+    type Data = Arc<Pmem>;
+
+    const OWNER: kernel::ThisModule = <LocalModule as ModuleMetadata>::THIS_MODULE;
+
+    fn badblocks(data: &Arc<Pmem>) -> Option<&BadBlocks> {
+        Some(&data.bb)
+    }
+
+    fn submit_bio(pmem: ArcBorrow<'_, Pmem>, bio: Bio) {
+        if bio.is_preflush() {
+            if let Err(e) = pmem.region.flush() {
+                bio.end(Err(e));
+                return;
+            }
+        }
+        let mut result = Ok(());
+        if bio.has_data() {
+            let _acct = bio.start_io_acct();
+            let write = bio.is_write();
+            for mut seg in bio.segments() {
+                let sector = seg.sector();
+                result = if write {
+                    seg.with_data(|data| pmem.write(sector, data))
+                } else {
+                    seg.with_data_mut(|data| pmem.read(sector, data))
+                };
+                if result.is_err() {
+                    break;
+                }
+            }
+        }
+        if bio.is_fua() && result.is_ok() {
+            match pmem.region.flush_bio(bio) {
+                Flush::Async => {}
+                Flush::Done(bio, r) => bio.end(r),
+            }
+            return;
+        }
+        bio.end(result);
+    }
+}
+
+struct PmemDax;
+
+#[vtable]
+impl dax::Operations for PmemDax {
+    type Data = Arc<Pmem>;
+
+    fn direct_access(
+        pmem: ArcBorrow<'_, Pmem>,
+        pgoff: u64,
+        nr_pages: usize,
+        mode: AccessMode,
+    ) -> Result<DirectAccess> {
+        let offset = pgoff
+            .checked_mul(PAGE_SIZE)
+            .filter(|&o| o < pmem.data_len)
+            .ok_or(ERANGE)?;
+        let moffset = usize::try_from(offset + pmem.data_offset)?;
+        let addr = pmem.mem.addr(moffset)?;
+        let pfn = pmem.mem.pfn(moffset);
+        let sector = dax::sector::pgoff_to_sector(pgoff);
+        let nr_sectors = nr_pages as u64 * dax::sector::PAGE_SECTORS;
+        let nr_pages = if pmem.bb.is_empty() {
+            // No known poison: everything up to the end of the data is usable.
+            ((pmem.data_len - offset) / PAGE_SIZE) as usize
+        } else if let Some(bad) = pmem.bb.check(sector, nr_sectors) {
+            if mode == AccessMode::Access {
+                return Err(EHWPOISON);
+            }
+            // The pages before the one with the first bad sector, or that page alone. Recovery
+            // goes page by page: clearing poison in larger chunks is not reliable on all
+            // platforms.
+            let good = bad.start.saturating_sub(sector) << SECTOR_SHIFT;
+            (good.div_ceil(PAGE_SIZE) as usize).max(1)
+        } else {
+            nr_pages
+        };
+        Ok(DirectAccess {
+            nr_pages,
+            addr,
+            pfn,
+        })
+    }
+
+    fn zero_page_range(pmem: ArcBorrow<'_, Pmem>, pgoff: u64, nr_pages: usize) -> Result {
+        let zeroes = [0u8; 512];
+        let first = dax::sector::pgoff_to_sector(pgoff);
+        for i in 0..nr_pages as u64 * dax::sector::PAGE_SECTORS {
+            pmem.write(first + i, &zeroes)?;
+        }
+        Ok(())
+    }
+
+    fn recovery_write(
+        pmem: ArcBorrow<'_, Pmem>,
+        pgoff: u64,
+        addr: *mut core::ffi::c_void,
+        bytes: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> usize {
+        let Some(offset) = pmem.mem.offset_of(addr) else {
+            return 0;
+        };
+        let page_off = offset % PAGE_SIZE as usize;
+        let len = (page_off + bytes).div_ceil(PAGE_SIZE as usize) * PAGE_SIZE as usize;
+        let sector = dax::sector::pgoff_to_sector(pgoff);
+        if !pmem.is_bad(sector, len) {
+            return pmem
+                .mem
+                .copy_from_iter_flushcache(offset, bytes, iter)
+                .unwrap_or(0);
+        }
+        // Only whole pages can be recovered.
+        if page_off != 0 || bytes % PAGE_SIZE as usize != 0 {
+            pr_debug!("rust_pmem: poison found, but the write is not page aligned\n");
+            return 0;
+        }
+        let cleared = match pmem.clear_poison_bus(offset, len) {
+            Ok(c) if c == len => c,
+            Ok(c) => {
+                pr_debug!("rust_pmem: poison cleared only {c} of {len} bytes\n");
+                return 0;
+            }
+            Err(e) => {
+                pr_debug!("rust_pmem: poison clear failed: {e:?}\n");
+                return 0;
+            }
+        };
+        let written = pmem
+            .mem
+            .copy_from_iter_flushcache(offset, bytes, iter)
+            .unwrap_or(0);
+        let _ = pmem
+            .bb
+            .clear_bad(pmem.sector_of(offset), (cleared >> SECTOR_SHIFT) as u64);
+        written
+    }
+
+    fn recovery_copy_to_iter(
+        pmem: ArcBorrow<'_, Pmem>,
+        _pgoff: u64,
+        addr: *mut core::ffi::c_void,
+        bytes: usize,
+        iter: &mut IovIterDest<'_>,
+    ) -> usize {
+        match pmem.data_pos(addr) {
+            Some(pos) => pmem.recovery_read(pos, bytes, iter),
+            None => 0,
+        }
+    }
+
+    fn recovery_copy_from_iter(
+        pmem: ArcBorrow<'_, Pmem>,
+        _pgoff: u64,
+        addr: *mut core::ffi::c_void,
+        bytes: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> usize {
+        match pmem.data_pos(addr) {
+            Some(pos) => pmem.recovery_write_iter(pos, bytes, iter),
+            None => 0,
+        }
+    }
+}
+
+/// A disk with its DAX device.
+struct Attached {
+    dax: Arc<dax::Device<PmemDax>>,
+    relay: Arc<FailureRelay>,
+    disk: Disk<PmemDisk>,
+    pmem: Arc<Pmem>,
+    kind: Kind,
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        // Stop DAX first, then forget it for memory-failure reports; the disk goes next, the
+        // memory last.
+        self.dax.kill();
+        self.relay.dax.lock().take();
+    }
+}
+
+enum PmemData {
+    Btt {
+        _btt: BttAttachment,
+        region: RegionRef,
+    },
+    Disk(Attached),
+}
+
+impl PmemData {
+    fn region(&self) -> &RegionRef {
+        match self {
+            Self::Btt { region, .. } => region,
+            Self::Disk(a) => &a.pmem.region,
+        }
+    }
+}
+
+struct RustPmem;
+
+impl RustPmem {
+    fn attach_disk(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        ns: &nvdimm::Namespace,
+    ) -> Result<PmemData> {
+        let kind = dev.kind();
+        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let mut cfg = PagemapConfig::new();
+        let layout = match kind {
+            Kind::Pfn => Some(dev.setup_pfn(&mut cfg)?),
+            _ => None,
+        };
+        // The disk takes over: no more raw namespace access.
+        dev.namespace_disable(ns);
+
+        let (phys, size) = ns.resource();
+        let region = dev.region();
+        let fua = match region.has_flush() {
+            Ok(fua) => fua,
+            Err(_) => {
+                dev_warn!(dev.as_ref(), "unable to guarantee persistence of writes\n");
+                false
+            }
+        };
+        let map_pages = kind == Kind::Pfn || dev.should_map_pages();
+        if dev.request_mem_region(phys, size).is_err() {
+            dev_warn!(
+                dev.as_ref(),
+                "could not reserve region {phys:#x}+{size:#x}\n"
+            );
+            return Err(EBUSY);
+        }
+
+        let relay = Arc::pin_init(
+            pin_init!(FailureRelay {
+                dax <- new_spinlock!(None),
+                data_start: phys + layout.map_or(0, |l| l.data_offset),
+            }),
+            GFP_KERNEL,
+        )?;
+        let nid = dev.numa_node();
+        let (mem, data_offset, pfn_pad, bb_start) = if let Some(l) = layout {
+            let map_len = cfg.range_len();
+            let mem = PmemMapping::with_pages(
+                cfg,
+                nid,
+                Relay(relay.clone()),
+                phys,
+                usize::try_from(map_len)?,
+            )?;
+            (mem, l.data_offset, size - map_len, phys + l.data_offset)
+        } else if map_pages {
+            cfg.set_range(phys, phys + size - 1);
+            let mem = PmemMapping::with_pages(
+                cfg,
+                nid,
+                Relay(relay.clone()),
+                phys,
+                usize::try_from(size)?,
+            )?;
+            (mem, 0, 0, phys)
+        } else {
+            (
+                PmemMapping::without_pages(phys, usize::try_from(size)?)?,
+                0,
+                0,
+                phys,
+            )
+        };
+        let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
+
+        let pmem = Arc::pin_init(
+            try_pin_init!(Pmem {
+                bb <- BadBlocks::new(),
+                mem,
+                data_offset,
+                data_len,
+                region,
+                dev: dev.handle(),
+            }),
+            GFP_KERNEL,
+        )?;
+        pmem.region
+            .badblocks_populate(&pmem.bb, bb_start, phys + size - pfn_pad - 1);
+
+        let limits = Limits {
+            logical_block_size: ns.sector_size(),
+            physical_block_size: PAGE_SIZE as u32,
+            write_cache: true,
+            fua,
+            dax: map_pages,
+        };
+        let name = ns.disk_name();
+        let disk = Disk::<PmemDisk>::new(
+            name.as_cstr(),
+            data_len >> SECTOR_SHIFT,
+            limits,
+            nid,
+            pmem.clone(),
+        )?;
+        let flags = dax::Flags {
+            nocache: true,
+            nomc: true,
+            synchronous: pmem.region.is_sync(),
+        };
+        let dax = Arc::new(dax::Device::new(pmem.clone(), flags, &disk)?, GFP_KERNEL)?;
+        dax.set_write_cache(pmem.region.has_cache());
+        *relay.dax.lock() = Some(dax.clone());
+        let attached = Attached {
+            dax,
+            relay,
+            disk,
+            pmem,
+            kind,
+        };
+        // `attached` tears everything down if adding the disk fails.
+        let mut attached = attached;
+        attached.disk.add(dev.as_ref(), true)?;
+        attached.pmem.region.check_and_set_ro(&attached.disk);
+        Ok(PmemData::Disk(attached))
+    }
+
+    fn revalidate_poison(dev: &nvdimm::Device<kernel::device::Core<'_>>, a: &Attached) {
+        let Ok(ns) = dev.namespace() else {
+            return;
+        };
+        let (phys, size) = ns.resource();
+        let (offset, end_trunc) = match (a.kind, dev.pfn_layout()) {
+            (Kind::Pfn, Some(l)) => (a.pmem.data_offset + l.start_pad, l.end_trunc),
+            _ => (0, 0),
+        };
+        a.pmem
+            .region
+            .badblocks_populate(&a.pmem.bb, phys + offset, phys + size - 1 - end_trunc);
+    }
+}
+
+impl nvdimm::Driver for RustPmem {
+    type Data = PmemData;
+
+    const TYPES: u64 = nvdimm::types::NAMESPACE_IO | nvdimm::types::NAMESPACE_PMEM;
+
+    fn probe(dev: &nvdimm::Device<kernel::device::Core<'_>>) -> Result<PmemData> {
+        let ns = dev.namespace()?;
+        match dev.kind() {
+            Kind::Btt => {
+                return Ok(PmemData::Btt {
+                    _btt: dev.attach_btt(ns)?,
+                    region: dev.region(),
+                })
+            }
+            Kind::Pfn => return Self::attach_disk(dev, ns),
+            Kind::Namespace => {}
+        }
+        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        if dev.probe_personality(ns)? == Personality::Claimed {
+            // The personality's own device probes; this one stays unbound.
+            return Err(ENXIO);
+        }
+        dev.namespace_disable(ns);
+        Self::attach_disk(dev, ns)
+    }
+
+    fn remove(_dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>) {
+        let _ = data.region().flush();
+    }
+
+    fn shutdown(_dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>) {
+        let _ = data.region().flush();
+    }
+
+    fn notify(dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>, event: Event) {
+        let PmemData::Disk(a) = data.get_ref() else {
+            // The btt driver keeps its own poison list and disk.
+            return;
+        };
+        match event {
+            Event::RevalidatePoison => Self::revalidate_poison(dev, a),
+            Event::RevalidateRegion => a.pmem.region.check_and_set_ro(&a.disk),
+        }
+    }
+}

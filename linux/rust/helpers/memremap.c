@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: GPL-2.0
+
+#include <linux/mm.h>
+#include <linux/set_memory.h>
+#include <linux/string.h>
+
+__rust_helper void rust_helper_memcpy_flushcache(void *dst, const void *src,
+						 size_t cnt)
+{
+	memcpy_flushcache(dst, src, cnt);
+}
+
+/* As test_and_clear_pmem_poison() in drivers/nvdimm/pmem.h. */
+__rust_helper bool rust_helper_test_and_clear_pmem_poison(struct page *page)
+{
+	if (IS_ENABLED(CONFIG_MEMORY_FAILURE))
+		return TestClearPageHWPoison(page);
+	return false;
+}
+
+__rust_helper int rust_helper_clear_mce_nospec(unsigned long pfn)
+{
+	return clear_mce_nospec(pfn);
+}
+
+__rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)
+{
+	return pfn_to_page(pfn);
+}

@@ -1,0 +1,429 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Bio-based block devices.
+//!
+//! A driver of memory-like storage completes I/O synchronously, in the submitter's context, and
+//! gains nothing from request queues: it takes each `struct bio` as it is submitted
+//! ([`Operations::submit_bio`]), moves its data segment by segment ([`Bio::segments`],
+//! [`Segment`]) and ends it ([`Bio::end`]). Its disk is a [`Disk`].
+//!
+//! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h),
+//! [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
+
+use crate::{
+    bindings, device,
+    error::{from_err_ptr, to_result},
+    prelude::*,
+    static_lock_class,
+    types::ForeignOwnable,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// The operations of a bio-based disk.
+#[macros::vtable]
+pub trait Operations: Sized {
+    /// The driver's data, handed to every operation.
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// The module of the driver, which an open disk pins
+    /// (`<LocalModule as ModuleMetadata>::THIS_MODULE` in the driver).
+    const OWNER: crate::ThisModule;
+
+    /// Returns the list of known-bad sectors in `data`, shown in
+    /// `/sys/block/<disk>/badblocks`, if the disk has one.
+    fn badblocks(_data: &Self::Data) -> Option<&super::badblocks::BadBlocks> {
+        None
+    }
+
+    /// Carries out `bio`, which the driver must end (see [`Bio::end`]; dropping it ends it with
+    /// an I/O error).
+    fn submit_bio(data: <Self::Data as ForeignOwnable>::Borrowed<'_>, bio: Bio);
+}
+
+/// A block I/O request, owned by the driver until it ends it.
+///
+/// # Invariants
+///
+/// `ptr` is a bio submitted to the driver and not ended yet.
+pub struct Bio {
+    ptr: NonNull<bindings::bio>,
+}
+
+// SAFETY: A bio may be ended from any thread.
+unsafe impl Send for Bio {}
+
+impl Bio {
+    /// Returns `true` if the bio writes.
+    pub fn is_write(&self) -> bool {
+        // SAFETY: By the type invariant the bio is valid.
+        unsafe { bindings::op_is_write((*self.ptr.as_ptr()).bi_opf) }
+    }
+
+    fn opf(&self) -> bindings::blk_opf_t {
+        // SAFETY: By the type invariant the bio is valid.
+        unsafe { (*self.ptr.as_ptr()).bi_opf }
+    }
+
+    /// Returns `true` if the bio asks for a cache flush before its data (`REQ_PREFLUSH`).
+    pub fn is_preflush(&self) -> bool {
+        self.opf() & bindings::REQ_PREFLUSH != 0
+    }
+
+    /// Returns `true` if the bio's data must be durable when it ends (`REQ_FUA`).
+    pub fn is_fua(&self) -> bool {
+        self.opf() & bindings::REQ_FUA != 0
+    }
+
+    /// Returns `true` if the bio carries data (a flush alone does not).
+    pub fn has_data(&self) -> bool {
+        // SAFETY: By the type invariant the bio is valid.
+        unsafe { bindings::bio_has_data(self.ptr.as_ptr()) }
+    }
+
+    /// Returns the first sector of the bio.
+    pub fn sector(&self) -> u64 {
+        // SAFETY: By the type invariant the bio is valid.
+        unsafe { (*self.ptr.as_ptr()).bi_iter.bi_sector }
+    }
+
+    /// Returns the number of bytes of the bio.
+    pub fn len(&self) -> u32 {
+        // SAFETY: By the type invariant the bio is valid.
+        unsafe { (*self.ptr.as_ptr()).bi_iter.bi_size }
+    }
+
+    /// Returns `true` if the bio has no data bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the raw bio, for C interfaces that take one (for instance `nvdimm_flush()`,
+    /// which may end it asynchronously: see [`Bio::into_raw`]).
+    pub fn as_raw(&self) -> *mut bindings::bio {
+        self.ptr.as_ptr()
+    }
+
+    /// Gives up ownership of the bio without ending it, for a C interface that ends it.
+    pub fn into_raw(self) -> *mut bindings::bio {
+        let ptr = self.ptr.as_ptr();
+        core::mem::forget(self);
+        ptr
+    }
+
+    /// Returns the bio's data segments, each within one page.
+    pub fn segments(&self) -> Segments<'_> {
+        Segments {
+            bio: self,
+            // SAFETY: By the type invariant the bio is valid.
+            iter: unsafe { (*self.ptr.as_ptr()).bi_iter },
+        }
+    }
+
+    /// Starts I/O accounting for the bio if the disk's queue asks for it; the returned token
+    /// ends it.
+    pub fn start_io_acct(&self) -> IoAcct<'_> {
+        // SAFETY: By the type invariant the bio and its disk are valid.
+        let stat = unsafe {
+            bindings::blk_queue_io_stat((*(*(*self.ptr.as_ptr()).bi_bdev).bd_disk).queue)
+        };
+        // SAFETY: By the type invariant the bio is valid.
+        let start = stat.then(|| unsafe { bindings::bio_start_io_acct(self.ptr.as_ptr()) });
+        IoAcct { bio: self, start }
+    }
+
+    /// Ends the bio with `result`.
+    pub fn end(self, result: Result) {
+        let status = match result {
+            Ok(()) => 0,
+            // SAFETY: `errno_to_blk_status()` has no preconditions.
+            Err(e) => unsafe { bindings::errno_to_blk_status(e.to_errno()) },
+        };
+        let ptr = self.into_raw();
+        // SAFETY: `ptr` is a bio not ended yet, owned by us; `bio_endio()` ends it.
+        unsafe {
+            (*ptr).bi_status = status;
+            bindings::bio_endio(ptr);
+        }
+    }
+}
+
+impl Drop for Bio {
+    fn drop(&mut self) {
+        let ptr = self.ptr.as_ptr();
+        // SAFETY: By the type invariant the bio was not ended; it is ended here, once.
+        unsafe {
+            (*ptr).bi_status = bindings::errno_to_blk_status(EIO.to_errno());
+            bindings::bio_endio(ptr);
+        }
+    }
+}
+
+/// I/O accounting of a [`Bio`] in progress, from [`Bio::start_io_acct`]; ends it when dropped.
+pub struct IoAcct<'a> {
+    bio: &'a Bio,
+    start: Option<usize>,
+}
+
+impl Drop for IoAcct<'_> {
+    fn drop(&mut self) {
+        if let Some(start) = self.start {
+            // SAFETY: The bio is valid and its accounting was started at `start`.
+            unsafe { bindings::bio_end_io_acct(self.bio.ptr.as_ptr(), start) };
+        }
+    }
+}
+
+/// The data segments of a [`Bio`], from [`Bio::segments`].
+pub struct Segments<'a> {
+    bio: &'a Bio,
+    iter: bindings::bvec_iter,
+}
+
+impl<'a> Iterator for Segments<'a> {
+    type Item = Segment<'a>;
+
+    fn next(&mut self) -> Option<Segment<'a>> {
+        if self.iter.bi_size == 0 {
+            return None;
+        }
+        // SAFETY: The bio is valid and `iter` is within it.
+        let bv = unsafe { bindings::bio_iter_iovec(self.bio.ptr.as_ptr(), self.iter) };
+        let seg = Segment {
+            page: bv.bv_page,
+            offset: bv.bv_offset as usize,
+            len: bv.bv_len as usize,
+            sector: self.iter.bi_sector,
+            _bio: PhantomData,
+        };
+        // SAFETY: The bio is valid; `bv_len` bytes remain in `iter`.
+        unsafe {
+            bindings::bio_advance_iter_single(self.bio.ptr.as_ptr(), &mut self.iter, bv.bv_len)
+        };
+        Some(seg)
+    }
+}
+
+/// A piece of a [`Bio`]'s data: `len` bytes within one page of memory, for the sectors from
+/// [`Segment::sector`].
+///
+/// # Invariants
+///
+/// `page` is a page of a bio that lives for `'a`, and `offset + len <= PAGE_SIZE`.
+pub struct Segment<'a> {
+    page: *mut bindings::page,
+    offset: usize,
+    len: usize,
+    sector: u64,
+    _bio: PhantomData<&'a Bio>,
+}
+
+impl Segment<'_> {
+    /// Returns the first sector of the device the segment is for.
+    pub fn sector(&self) -> u64 {
+        self.sector
+    }
+
+    /// Returns the number of bytes of the segment.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns `true` if the segment is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Calls `f` with the segment's bytes, to fill them (a read).
+    pub fn with_data_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
+        // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
+        let base = unsafe { bindings::kmap_local_page(self.page) };
+        // SAFETY: `base + offset` is `len` bytes within the mapped page (type invariant); the
+        // bio's pages are the driver's to fill while it owns the bio.
+        let data = unsafe {
+            core::slice::from_raw_parts_mut(base.cast::<u8>().add(self.offset), self.len)
+        };
+        let r = f(data);
+        // SAFETY: `base` was mapped above, and `data` is no longer used.
+        unsafe { bindings::kunmap_local(base) };
+        r
+    }
+
+    /// Calls `f` with the segment's bytes, to store them (a write).
+    pub fn with_data<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
+        let base = unsafe { bindings::kmap_local_page(self.page) };
+        // SAFETY: `base + offset` is `len` bytes within the mapped page (type invariant).
+        let data =
+            unsafe { core::slice::from_raw_parts(base.cast::<u8>().add(self.offset), self.len) };
+        let r = f(data);
+        // SAFETY: `base` was mapped above, and `data` is no longer used.
+        unsafe { bindings::kunmap_local(base) };
+        r
+    }
+}
+
+/// The queue limits of a new [`Disk`].
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// The logical block size, in bytes.
+    pub logical_block_size: u32,
+    /// The physical block size, in bytes.
+    pub physical_block_size: u32,
+    /// The device has a volatile write cache (`REQ_PREFLUSH` is meaningful).
+    pub write_cache: bool,
+    /// The device honours `REQ_FUA`.
+    pub fua: bool,
+    /// The device supports DAX.
+    pub dax: bool,
+}
+
+/// A bio-based disk with the operations `T`.
+///
+/// Allocate it with [`Disk::new`], set it up, then [`Disk::add`] it. Dropping it deletes it (if
+/// added) and puts it, then drops the data.
+///
+/// # Invariants
+///
+/// `ptr` is a disk from `blk_alloc_disk()` whose `private_data` is a `T::Data` from
+/// `into_foreign()`, reclaimed in `drop`; `added` says whether `device_add_disk()` succeeded.
+pub struct Disk<T: Operations> {
+    ptr: NonNull<bindings::gendisk>,
+    added: bool,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The C disk may be used from any thread.
+unsafe impl<T: Operations> Send for Disk<T> {}
+// SAFETY: Methods taking `&self` call C functions that synchronise themselves.
+unsafe impl<T: Operations> Sync for Disk<T> {}
+
+impl<T: Operations> Disk<T> {
+    const FOPS: bindings::block_device_operations = bindings::block_device_operations {
+        submit_bio: Some(Self::submit_bio_callback),
+        owner: T::OWNER.as_ptr(),
+        ..pin_init::zeroed()
+    };
+
+    /// Allocates a disk named `name` of `capacity` sectors with `limits` on NUMA node `nid`,
+    /// handing `data` to its operations.
+    pub fn new(
+        name: &CStr,
+        capacity: u64,
+        limits: Limits,
+        nid: i32,
+        data: T::Data,
+    ) -> Result<Self> {
+        let mut lim: bindings::queue_limits = pin_init::zeroed();
+        lim.logical_block_size = limits.logical_block_size;
+        lim.physical_block_size = limits.physical_block_size;
+        lim.max_hw_sectors = u32::MAX;
+        lim.features = bindings::BLK_FEAT_SYNCHRONOUS;
+        if limits.write_cache {
+            lim.features |= bindings::BLK_FEAT_WRITE_CACHE;
+        }
+        if limits.fua {
+            lim.features |= bindings::BLK_FEAT_FUA;
+        }
+        if limits.dax {
+            lim.features |= bindings::BLK_FEAT_DAX;
+        }
+        let bytes = name.to_bytes();
+        if bytes.len() >= bindings::DISK_NAME_LEN as usize {
+            return Err(EINVAL);
+        }
+        // SAFETY: `lim` is valid; the lock class is static.
+        let ptr = from_err_ptr(unsafe {
+            bindings::__blk_alloc_disk(&mut lim, nid, static_lock_class!().as_ptr())
+        })?;
+        // `T::Data` is a pointer type (`ForeignOwnable`), so what it points to, and the list in
+        // it, stays where it is when `data` moves into the disk, which owns it from then on.
+        let bb = T::badblocks(&data).map_or(core::ptr::null_mut(), |bb| bb.as_raw());
+        // SAFETY: `ptr` is a new, valid disk that nothing else uses yet; `bb` is NULL or a list
+        // that lives as long as the disk's private data, which the disk drops after deleting
+        // itself (which removes the sysfs file that uses the list).
+        unsafe {
+            (*ptr).bb = bb;
+            let name_buf = &mut (*ptr).disk_name;
+            for (d, s) in name_buf.iter_mut().zip(bytes.iter()) {
+                *d = *s as crate::ffi::c_char;
+            }
+            name_buf[bytes.len()] = 0;
+            (*ptr).fops = &Self::FOPS;
+            (*ptr).private_data = data.into_foreign();
+            bindings::set_capacity(ptr, capacity);
+        }
+        // INVARIANT: Set up above; not added.
+        Ok(Self {
+            // SAFETY: `from_err_ptr` succeeded, so `ptr` is not NULL.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            added: false,
+            _t: PhantomData,
+        })
+    }
+
+    /// Returns the C `struct gendisk`.
+    pub fn as_raw(&self) -> *mut bindings::gendisk {
+        self.ptr.as_ptr()
+    }
+
+    /// Adds the disk to the system, below `parent`, with the sysfs group of DAX hosts
+    /// (`dax/write_cache`) if `dax_attrs`.
+    pub fn add(&mut self, parent: &device::Device<device::Bound>, dax_attrs: bool) -> Result {
+        let groups: *const *const bindings::attribute_group = match dax_attrs {
+            #[cfg(CONFIG_FS_DAX)]
+            true => DAX_GROUPS.0.as_ptr(),
+            #[cfg(not(CONFIG_FS_DAX))]
+            true => return Err(EOPNOTSUPP),
+            false => core::ptr::null(),
+        };
+        // SAFETY: The disk is valid and not added; `parent` is a bound device; `groups` is NULL
+        // or a static NULL-terminated array.
+        to_result(unsafe {
+            bindings::device_add_disk(parent.as_raw(), self.ptr.as_ptr(), groups.cast_mut())
+        })?;
+        self.added = true;
+        Ok(())
+    }
+
+    extern "C" fn submit_bio_callback(bio: *mut bindings::bio) {
+        // SAFETY: The block layer passes a valid bio of a disk of this type, whose private data
+        // is a `T::Data` that lives until the disk is deleted, which waits for running I/O.
+        let data = unsafe { T::Data::borrow((*(*(*bio).bi_bdev).bd_disk).private_data) };
+        // INVARIANT: The bio was submitted to us and is not ended.
+        let bio = Bio {
+            // SAFETY: `bio` is not NULL.
+            ptr: unsafe { NonNull::new_unchecked(bio) },
+        };
+        T::submit_bio(data, bio);
+    }
+}
+
+/// The sysfs groups of a DAX host disk.
+#[cfg(CONFIG_FS_DAX)]
+struct DaxGroups([*const bindings::attribute_group; 2]);
+
+// SAFETY: The array only holds pointers to a static, immutable group.
+#[cfg(CONFIG_FS_DAX)]
+unsafe impl Sync for DaxGroups {}
+
+#[cfg(CONFIG_FS_DAX)]
+static DAX_GROUPS: DaxGroups = DaxGroups([
+    &raw const bindings::dax_host_attribute_group,
+    core::ptr::null(),
+]);
+
+impl<T: Operations> Drop for Disk<T> {
+    fn drop(&mut self) {
+        let ptr = self.ptr.as_ptr();
+        // SAFETY: By the type invariant the disk is valid; it is deleted if added, then put.
+        // Deletion waits for running I/O, so the private data can be reclaimed afterwards.
+        unsafe {
+            if self.added {
+                bindings::del_gendisk(ptr);
+            }
+            let data = (*ptr).private_data;
+            bindings::put_disk(ptr);
+            drop(T::Data::from_foreign(data));
+        }
+    }
+}

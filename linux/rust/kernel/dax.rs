@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DAX devices: direct access to byte-addressable storage.
+//!
+//! A driver of memory-like storage (persistent memory) exposes it to filesystems through a DAX
+//! device: the filesystem asks the driver to translate page offsets to kernel addresses and page
+//! frames ([`Operations::direct_access`]) and then copies to and from the memory itself, or maps
+//! it into user space. The driver implements [`Operations`], allocates a [`Device`] and hosts it
+//! on its disk.
+//!
+//! C header: [`include/linux/dax.h`](srctree/include/linux/dax.h)
+
+use crate::{
+    bindings,
+    block::bio::Disk,
+    error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
+    iov::{IovIterDest, IovIterSource},
+    prelude::*,
+    sync::atomic::{Atomic, Relaxed},
+    types::ForeignOwnable,
+};
+use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
+
+pub mod sector;
+
+/// Why [`Operations::direct_access`] is called: the C `enum dax_access_mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AccessMode {
+    /// Plain access: a range that holds known poison must fail with `EHWPOISON`.
+    Access,
+    /// Map a range that may hold poison, to repair it with [`Operations::recovery_write`] or
+    /// [`Operations::recovery_copy_from_iter`].
+    RecoveryWrite,
+    /// Map a range that may hold poison, to read around it with
+    /// [`Operations::recovery_copy_to_iter`].
+    RecoveryRead,
+}
+
+impl AccessMode {
+    fn from_raw(mode: bindings::dax_access_mode) -> Self {
+        match mode {
+            bindings::dax_access_mode_DAX_RECOVERY_WRITE => Self::RecoveryWrite,
+            bindings::dax_access_mode_DAX_RECOVERY_READ => Self::RecoveryRead,
+            _ => Self::Access,
+        }
+    }
+
+    /// Returns `true` for the recovery modes, which map ranges with poison.
+    pub fn is_recovery(self) -> bool {
+        self != Self::Access
+    }
+}
+
+/// The answer of [`Operations::direct_access`]: where a range is and how much of it is usable.
+#[derive(Clone, Copy, Debug)]
+pub struct DirectAccess {
+    /// The number of pages usable from the requested page offset (at least 1).
+    pub nr_pages: usize,
+    /// The kernel address of the requested page.
+    pub addr: *mut c_void,
+    /// The page frame number of the requested page.
+    pub pfn: u64,
+}
+
+/// The operations of a DAX device: the C `struct dax_operations`.
+///
+/// Offsets are in pages (`pgoff`) from the start of the device. The DAX core calls these with
+/// the device alive (under `dax_read_lock()`); they may run concurrently.
+#[macros::vtable]
+pub trait Operations: Sized {
+    /// The driver's data, handed to every operation.
+    type Data: ForeignOwnable + Send + Sync;
+
+    /// Translates `pgoff` to a kernel address and page frame and says how many of the
+    /// `nr_pages` pages from there are usable in `mode` (see [`AccessMode`]).
+    fn direct_access(
+        data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        pgoff: u64,
+        nr_pages: usize,
+        mode: AccessMode,
+    ) -> Result<DirectAccess>;
+
+    /// Zeroes `nr_pages` pages from `pgoff`, clearing poison in them.
+    fn zero_page_range(
+        data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        pgoff: u64,
+        nr_pages: usize,
+    ) -> Result;
+
+    /// Writes `bytes` bytes from `iter` at `addr` (of page `pgoff`, mapped with
+    /// [`AccessMode::RecoveryWrite`]), clearing poison first. Returns the bytes written.
+    fn recovery_write(
+        _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        _pgoff: u64,
+        _addr: *mut c_void,
+        _bytes: usize,
+        _iter: &mut IovIterSource<'_>,
+    ) -> usize {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Copies `bytes` bytes at `addr` (of page `pgoff`, mapped with [`AccessMode::RecoveryRead`])
+    /// to `iter`, reading poisoned bytes as zeros. Returns the bytes copied.
+    fn recovery_copy_to_iter(
+        _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        _pgoff: u64,
+        _addr: *mut c_void,
+        _bytes: usize,
+        _iter: &mut IovIterDest<'_>,
+    ) -> usize {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// Copies `bytes` bytes from `iter` to `addr` (of page `pgoff`, mapped with
+    /// [`AccessMode::RecoveryWrite`]), repairing each poisoned page. Returns the bytes copied.
+    fn recovery_copy_from_iter(
+        _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        _pgoff: u64,
+        _addr: *mut c_void,
+        _bytes: usize,
+        _iter: &mut IovIterSource<'_>,
+    ) -> usize {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// Properties of a new [`Device`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Flags {
+    /// Copies to the device bypass the CPU caches, so the DAX core need not flush them
+    /// (`set_dax_nocache()`).
+    pub nocache: bool,
+    /// Copies from the device need no machine-check-safe copy from the DAX core
+    /// (`set_dax_nomc()`): the driver's reads handle poison.
+    pub nomc: bool,
+    /// Writes are durable once the CPU caches are flushed, so `MAP_SYNC` is allowed
+    /// (`set_dax_synchronous()`).
+    pub synchronous: bool,
+}
+
+/// A DAX device hosted on a disk.
+///
+/// Dropping it removes the host, kills the device (waiting for running operations) and puts it;
+/// [`Device::kill`] does the first two steps earlier.
+///
+/// # Invariants
+///
+/// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a `T::Data` from
+/// `into_foreign()` (kept here too: `dax_get_private()` returns NULL once the device is killed),
+/// hosted on `host` (`dax_add_host()`), and it holds the reference
+/// `alloc_dax()` returned.
+pub struct Device<T: Operations> {
+    ptr: NonNull<bindings::dax_device>,
+    private: *mut c_void,
+    host: NonNull<bindings::gendisk>,
+    killed: Atomic<bool>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The C DAX device may be used from any thread.
+unsafe impl<T: Operations> Send for Device<T> {}
+// SAFETY: The C functions called through `&Device` synchronise themselves.
+unsafe impl<T: Operations> Sync for Device<T> {}
+
+impl<T: Operations> Device<T> {
+    const OPS: bindings::dax_operations = bindings::dax_operations {
+        direct_access: Some(Self::direct_access_callback),
+        zero_page_range: Some(Self::zero_page_range_callback),
+        recovery_write: if T::HAS_RECOVERY_WRITE {
+            Some(Self::recovery_write_callback)
+        } else {
+            None
+        },
+        recovery_copy_to_iter: if T::HAS_RECOVERY_COPY_TO_ITER {
+            Some(Self::recovery_copy_to_iter_callback)
+        } else {
+            None
+        },
+        recovery_copy_from_iter: if T::HAS_RECOVERY_COPY_FROM_ITER {
+            Some(Self::recovery_copy_from_iter_callback)
+        } else {
+            None
+        },
+    };
+
+    /// Allocates a DAX device with `data` and hosts it on `disk`, which must not be added yet
+    /// (the filesystem looks the DAX device up when it mounts the disk).
+    pub fn new<D: crate::block::bio::Operations>(
+        data: T::Data,
+        flags: Flags,
+        disk: &Disk<D>,
+    ) -> Result<Self> {
+        let private = data.into_foreign();
+        // SAFETY: `OPS` is static; `private` stays valid until `from_foreign()` in `drop` (or
+        // below on failure).
+        let ptr = match from_err_ptr(unsafe { bindings::alloc_dax(private, &Self::OPS) }) {
+            Ok(ptr) => ptr,
+            Err(e) => {
+                // SAFETY: `private` came from `into_foreign()` and was not handed out.
+                drop(unsafe { T::Data::from_foreign(private) });
+                return Err(e);
+            }
+        };
+        // SAFETY: `alloc_dax()` returned a valid device.
+        unsafe {
+            if flags.nocache {
+                bindings::set_dax_nocache(ptr);
+            }
+            if flags.nomc {
+                bindings::set_dax_nomc(ptr);
+            }
+            if flags.synchronous {
+                bindings::set_dax_synchronous(ptr);
+            }
+        }
+        let host = disk.as_raw();
+        // SAFETY: `ptr` and `host` are valid.
+        if let Err(e) = to_result(unsafe { bindings::dax_add_host(ptr, host) }) {
+            // SAFETY: `ptr` was never published; kill it, reclaim its data and put it.
+            unsafe {
+                bindings::kill_dax(ptr);
+                drop(T::Data::from_foreign(private));
+                bindings::put_dax(ptr);
+            }
+            return Err(e);
+        }
+        // INVARIANT: All of the above.
+        Ok(Self {
+            // SAFETY: `alloc_dax()` does not return NULL on success.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            private,
+            // SAFETY: `host` came from a reference.
+            host: unsafe { NonNull::new_unchecked(host) },
+            killed: Atomic::new(false),
+            _t: PhantomData,
+        })
+    }
+
+    /// Returns the C `struct dax_device`.
+    pub fn as_raw(&self) -> *mut bindings::dax_device {
+        self.ptr.as_ptr()
+    }
+
+    /// Removes the host and kills the device: no operation runs once this returns, and new ones
+    /// fail. Done by `drop` if not before; doing it twice is harmless.
+    pub fn kill(&self) {
+        if self.killed.xchg(true, Relaxed) {
+            return;
+        }
+        // SAFETY: By the type invariant the device is hosted on `host` and valid.
+        unsafe {
+            bindings::dax_remove_host(self.host.as_ptr());
+            bindings::kill_dax(self.ptr.as_ptr());
+        }
+    }
+
+    /// Enables or disables the CPU write cache of the device (`dax_write_cache()`): with it,
+    /// filesystems flush CPU caches for durability.
+    pub fn set_write_cache(&self, enabled: bool) {
+        // SAFETY: By the type invariant the device is valid.
+        unsafe { bindings::dax_write_cache(self.ptr.as_ptr(), enabled) };
+    }
+
+    /// Returns `true` if the CPU write cache is enabled.
+    pub fn write_cache(&self) -> bool {
+        // SAFETY: By the type invariant the device is valid.
+        unsafe { bindings::dax_write_cache_enabled(self.ptr.as_ptr()) }
+    }
+
+    /// Tells the holder of the device (a mounted filesystem) that `len` bytes at byte `offset`
+    /// of the device failed (`dax_holder_notify_failure()`); `flags` are the `MF_*` flags.
+    ///
+    /// Fails with `ENODEV` if nothing holds the device, and with the holder's error.
+    pub fn notify_failure(&self, offset: u64, len: u64, flags: i32) -> Result {
+        // SAFETY: By the type invariant the device is valid.
+        to_result(unsafe {
+            bindings::dax_holder_notify_failure(self.ptr.as_ptr(), offset, len, flags)
+        })
+    }
+
+    /// Returns the data of `dax`, or `None` if it is being killed.
+    ///
+    /// # Safety
+    ///
+    /// `dax` is a device of this type, called on by the DAX core (under `dax_read_lock()`).
+    unsafe fn data<'a>(
+        dax: *mut bindings::dax_device,
+    ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+        // SAFETY: `dax` is valid. `dax_get_private()` returns NULL once `kill_dax()` started,
+        // which an operation that passed the DAX core's check may still see.
+        let private = unsafe { bindings::dax_get_private(dax) };
+        if private.is_null() {
+            return None;
+        }
+        // SAFETY: By the type invariant the private data is a `T::Data` from `into_foreign()`,
+        // reclaimed only after `kill_dax()`, which waits for running operations.
+        Some(unsafe { T::Data::borrow(private) })
+    }
+
+    extern "C" fn direct_access_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        nr_pages: isize,
+        mode: bindings::dax_access_mode,
+        kaddr: *mut *mut c_void,
+        pfn: *mut usize,
+    ) -> isize {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return ENXIO.to_errno() as isize;
+        };
+        let nr = usize::try_from(nr_pages).unwrap_or(0);
+        match T::direct_access(data, pgoff as u64, nr, AccessMode::from_raw(mode)) {
+            Ok(a) => {
+                // SAFETY: The out pointers are NULL or valid for writes, per the C contract.
+                unsafe {
+                    if !kaddr.is_null() {
+                        *kaddr = a.addr;
+                    }
+                    if !pfn.is_null() {
+                        *pfn = a.pfn as usize;
+                    }
+                }
+                a.nr_pages as isize
+            }
+            Err(e) => e.to_errno() as isize,
+        }
+    }
+
+    extern "C" fn zero_page_range_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        nr_pages: usize,
+    ) -> i32 {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return ENXIO.to_errno();
+        };
+        match T::zero_page_range(data, pgoff as u64, nr_pages) {
+            Ok(()) => 0,
+            Err(e) => e.to_errno(),
+        }
+    }
+
+    extern "C" fn recovery_write_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        addr: *mut c_void,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return 0;
+        };
+        // SAFETY: `iter` is a valid source iterator for the duration of the call.
+        let iter = unsafe { IovIterSource::from_raw(iter) };
+        T::recovery_write(data, pgoff as u64, addr, bytes, iter)
+    }
+
+    extern "C" fn recovery_copy_to_iter_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        addr: *mut c_void,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return 0;
+        };
+        // SAFETY: `iter` is a valid destination iterator for the duration of the call.
+        let iter = unsafe { IovIterDest::from_raw(iter) };
+        T::recovery_copy_to_iter(data, pgoff as u64, addr, bytes, iter)
+    }
+
+    extern "C" fn recovery_copy_from_iter_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        addr: *mut c_void,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return 0;
+        };
+        // SAFETY: `iter` is a valid source iterator for the duration of the call.
+        let iter = unsafe { IovIterSource::from_raw(iter) };
+        T::recovery_copy_from_iter(data, pgoff as u64, addr, bytes, iter)
+    }
+}
+
+impl<T: Operations> Drop for Device<T> {
+    fn drop(&mut self) {
+        self.kill();
+        // SAFETY: The device is killed: no operation runs or will run, so the private data can
+        // be reclaimed; then the reference from `alloc_dax()` is put.
+        unsafe {
+            drop(T::Data::from_foreign(self.private));
+            bindings::put_dax(self.ptr.as_ptr());
+        }
+    }
+}

@@ -1,0 +1,590 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! libnvdimm namespace drivers.
+//!
+//! libnvdimm presents persistent memory as regions ([`Region`]) carved into namespaces
+//! ([`Namespace`]). A namespace driver (the pmem driver) binds to a namespace device or to one of
+//! its personalities: a pfn device (fsdax, with a memmap reserved on the medium) or a btt device
+//! (sector mode). It implements [`Driver`] and registers with [`module_nd_driver!`].
+//!
+//! C headers: [`include/linux/nd.h`](srctree/include/linux/nd.h),
+//! [`include/linux/libnvdimm.h`](srctree/include/linux/libnvdimm.h),
+//! [`drivers/nvdimm/nd.h`](srctree/drivers/nvdimm/nd.h)
+
+use crate::{
+    bindings,
+    block::{badblocks::BadBlocks, bio::Bio},
+    device, driver,
+    error::{from_err_ptr, from_result, to_result},
+    mm::memremap::PagemapConfig,
+    prelude::*,
+    sync::aref::ARef,
+    types::Opaque,
+    ThisModule,
+};
+use core::{marker::PhantomData, ptr::NonNull};
+
+/// Which devices a driver binds to: the C `ND_DRIVER_*` bits.
+pub mod types {
+    /// Legacy persistent memory namespaces (e820, `memmap=`).
+    pub const NAMESPACE_IO: u64 = 1 << crate::bindings::ND_DEVICE_NAMESPACE_IO;
+    /// Label-backed persistent memory namespaces (ACPI NFIT).
+    pub const NAMESPACE_PMEM: u64 = 1 << crate::bindings::ND_DEVICE_NAMESPACE_PMEM;
+}
+
+/// What libnvdimm tells a bound driver ([`Driver::notify`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The bus learned of new poison: re-read the known-bad list.
+    RevalidatePoison,
+    /// The region changed (for instance became read-only).
+    RevalidateRegion,
+}
+
+/// A libnvdimm namespace driver.
+pub trait Driver: Send {
+    /// The driver's data for a bound device.
+    type Data: Send + Sync;
+
+    /// The devices the driver binds to (see [`types`]).
+    const TYPES: u64;
+
+    /// Binds to `dev`.
+    fn probe(dev: &Device<device::Core<'_>>) -> Result<Self::Data>;
+
+    /// Unbinds from `dev`; `data` is dropped afterwards.
+    fn remove(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>) {}
+
+    /// Handles `event` for the bound `dev`.
+    fn notify(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>, _event: Event) {}
+
+    /// The system shuts down.
+    fn shutdown(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>) {}
+}
+
+/// The registration adapter of namespace drivers (see [`module_nd_driver!`]).
+pub struct Adapter<T: Driver>(T);
+
+// SAFETY: `nd_device_driver` is a C type; its `struct device_driver` is at `drv`, and the
+// driver's device private data is `T::Data`.
+unsafe impl<T: Driver + 'static> driver::DriverLayout for Adapter<T> {
+    type DriverType = bindings::nd_device_driver;
+    type DriverData<'bound> = T::Data;
+    const DEVICE_DRIVER_OFFSET: usize = core::mem::offset_of!(bindings::nd_device_driver, drv);
+}
+
+// SAFETY: `unregister` is only called after a successful `register` of the same driver.
+unsafe impl<T: Driver + 'static> driver::RegistrationOps for Adapter<T> {
+    unsafe fn register(
+        reg: &Opaque<Self::DriverType>,
+        name: &'static CStr,
+        module: &'static ThisModule,
+    ) -> Result {
+        // SAFETY: The driver is not registered yet, so its fields may be set.
+        unsafe {
+            let drv = reg.get();
+            (*drv).drv.name = name.as_char_ptr();
+            (*drv).type_ = T::TYPES as usize;
+            (*drv).probe = Some(Self::probe_callback);
+            (*drv).remove = Some(Self::remove_callback);
+            (*drv).shutdown = Some(Self::shutdown_callback);
+            (*drv).notify = Some(Self::notify_callback);
+        }
+        // SAFETY: `reg` is a valid, pinned driver.
+        to_result(unsafe {
+            bindings::__nd_driver_register(reg.get(), module.as_ptr(), name.as_char_ptr())
+        })
+    }
+
+    unsafe fn unregister(reg: &Opaque<Self::DriverType>) {
+        // SAFETY: `reg` was registered.
+        unsafe { bindings::driver_unregister(&raw mut (*reg.get()).drv) };
+    }
+}
+
+impl<T: Driver + 'static> Adapter<T> {
+    /// # Safety
+    ///
+    /// `dev` is a valid nd bus device whose device lock is held for `'a`.
+    unsafe fn core<'a>(dev: *mut bindings::device) -> &'a Device<device::CoreInternal<'a>> {
+        // SAFETY: `Device` is a transparent wrapper of `struct device`; valid per the contract.
+        unsafe { &*dev.cast() }
+    }
+
+    extern "C" fn probe_callback(dev: *mut bindings::device) -> c_int {
+        // SAFETY: The nd bus calls probe with a valid device, under its device lock.
+        let dev = unsafe { Self::core(dev) };
+        from_result(|| {
+            let data = T::probe(dev)?;
+            // SAFETY: The closure initializes the slot completely and cannot fail.
+            let init = unsafe {
+                pin_init::pin_init_from_closure(move |slot: *mut T::Data| {
+                    slot.write(data);
+                    Ok(())
+                })
+            };
+            dev.as_ref().set_drvdata(init)?;
+            Ok(0)
+        })
+    }
+
+    /// # Safety
+    ///
+    /// `dev` is bound to this driver and its lock is held.
+    unsafe fn data<'a>(dev: &'a Device<device::CoreInternal<'a>>) -> Pin<&'a T::Data> {
+        // SAFETY: A bound device of this driver had `set_drvdata()` with a `T::Data` at probe.
+        unsafe { dev.as_ref().drvdata_borrow::<T::Data>() }
+    }
+
+    extern "C" fn remove_callback(dev: *mut bindings::device) {
+        // SAFETY: The nd bus calls remove with a bound device, under its device lock.
+        let dev = unsafe { Self::core(dev) };
+        // SAFETY: As above.
+        let data = unsafe { Self::data(dev) };
+        T::remove(dev, data);
+    }
+
+    extern "C" fn shutdown_callback(dev: *mut bindings::device) {
+        // SAFETY: The nd bus calls shutdown with a valid device, under its device lock.
+        let dev = unsafe { Self::core(dev) };
+        // SAFETY: `dev->driver` is this driver, so the device is bound.
+        let data = unsafe { Self::data(dev) };
+        T::shutdown(dev, data);
+    }
+
+    extern "C" fn notify_callback(dev: *mut bindings::device, event: bindings::nvdimm_event) {
+        // SAFETY: The nd bus notifies a device bound to this driver, under its device lock.
+        let dev = unsafe { Self::core(dev) };
+        // SAFETY: As above.
+        let data = unsafe { Self::data(dev) };
+        let event = match event {
+            bindings::nvdimm_event_NVDIMM_REVALIDATE_POISON => Event::RevalidatePoison,
+            bindings::nvdimm_event_NVDIMM_REVALIDATE_REGION => Event::RevalidateRegion,
+            _ => return,
+        };
+        T::notify(dev, data, event);
+    }
+}
+
+/// Declares a kernel module that registers one namespace driver.
+///
+/// # Examples
+///
+/// ```ignore
+/// kernel::module_nd_driver! {
+///     type: MyPmem,
+///     name: "my_pmem",
+///     authors: ["..."],
+///     description: "...",
+///     license: "GPL v2",
+/// }
+/// ```
+#[macro_export]
+macro_rules! module_nd_driver {
+    ($($f:tt)*) => {
+        $crate::module_driver!(<T>, $crate::nvdimm::Adapter<T>, { $($f)* });
+    };
+}
+
+/// A device on the nvdimm bus that a namespace driver binds to: a namespace, or its pfn, dax or
+/// btt personality.
+///
+/// # Invariants
+///
+/// The wrapped `struct device` is a device of the nvdimm bus.
+#[repr(transparent)]
+pub struct Device<Ctx: device::DeviceContext = device::Normal>(
+    Opaque<bindings::device>,
+    PhantomData<Ctx>,
+);
+
+impl<Ctx: device::DeviceContext> AsRef<device::Device<Ctx>> for Device<Ctx> {
+    fn as_ref(&self) -> &device::Device<Ctx> {
+        // SAFETY: `self.0` is a valid `struct device`.
+        unsafe { device::Device::from_raw(self.0.get()) }
+    }
+}
+
+crate::impl_device_context_deref!(unsafe { Device });
+
+/// The personality of a [`Device`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A namespace: raw access to its media.
+    Namespace,
+    /// A pfn device: the namespace in fsdax mode.
+    Pfn,
+    /// A btt device: the namespace in sector mode.
+    Btt,
+}
+
+/// What [`Device::probe_personality`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Personality {
+    /// No personality: use the namespace raw.
+    None,
+    /// A personality claimed the namespace: its own device will probe; this one stays unbound
+    /// (return `ENXIO`).
+    Claimed,
+}
+
+/// The layout of an fsdax (pfn) namespace, from its info block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PfnLayout {
+    /// The offset of the data from the start of the namespace, in bytes.
+    pub data_offset: u64,
+    /// Padding at the start of the namespace (deprecated), in bytes.
+    pub start_pad: u64,
+    /// Bytes cut from the end of the namespace.
+    pub end_trunc: u64,
+}
+
+impl<'a> Device<device::Core<'a>> {
+    fn raw(&self) -> *mut bindings::device {
+        self.0.get()
+    }
+
+    /// Returns the personality of the device.
+    pub fn kind(&self) -> Kind {
+        // SAFETY: The device is valid.
+        if unsafe { bindings::is_nd_btt(self.raw()) } {
+            Kind::Btt
+        // SAFETY: The device is valid.
+        } else if unsafe { bindings::is_nd_pfn(self.raw()) } {
+            Kind::Pfn
+        } else {
+            Kind::Namespace
+        }
+    }
+
+    /// Returns the namespace of the device, checking that it may be probed
+    /// (`nvdimm_namespace_common_probe()`).
+    pub fn namespace(&self) -> Result<&Namespace> {
+        // SAFETY: The device is valid and locked.
+        let ns = from_err_ptr(unsafe { bindings::nvdimm_namespace_common_probe(self.raw()) })?;
+        // SAFETY: The namespace is the device itself or the one its personality claimed, which
+        // lives at least as long as the device is bound.
+        Ok(unsafe { &*ns.cast::<Namespace>() })
+    }
+
+    /// Returns the region of the device.
+    pub fn region(&self) -> RegionRef {
+        // SAFETY: An nvdimm bus device's parent is its region.
+        let region = unsafe { bindings::to_nd_region((*self.raw()).parent) };
+        // SAFETY: `region` is valid; `get_device()` takes a reference that `RegionRef` owns.
+        unsafe { bindings::get_device(&raw mut (*region).dev) };
+        // INVARIANT: A reference to the region's device was taken above.
+        RegionRef(NonNull::new(region).expect("an nd device has a region"))
+    }
+
+    /// Returns a reference-counted handle to the device, for operations that outlive probe.
+    pub fn handle(&self) -> Handle {
+        Handle(self.as_ref().into())
+    }
+
+    /// Returns the NUMA node of the device.
+    pub fn numa_node(&self) -> i32 {
+        // SAFETY: The device is valid.
+        unsafe { bindings::dev_to_node(self.raw()) }
+    }
+
+    /// Enables raw access to `ns` for the duration of the binding, keeping `reserve` bytes of
+    /// info block (`devm_namespace_enable()`).
+    pub fn namespace_enable(&self, ns: &Namespace, reserve: u64) -> Result {
+        // SAFETY: Both are valid; the enablement is released with the binding.
+        to_result(unsafe { bindings::devm_namespace_enable(self.raw(), ns.raw(), reserve) })
+    }
+
+    /// Disables raw access to `ns` again (`devm_namespace_disable()`).
+    pub fn namespace_disable(&self, ns: &Namespace) {
+        // SAFETY: Both are valid.
+        unsafe { bindings::devm_namespace_disable(self.raw(), ns.raw()) };
+    }
+
+    /// Looks for a personality (btt, pfn, dax) on the raw, enabled namespace `ns`: if one is
+    /// found, it claims the namespace and probes on its own device.
+    pub fn probe_personality(&self, ns: &Namespace) -> Result<Personality> {
+        // SAFETY: Both are valid and the namespace is enabled.
+        if unsafe { bindings::nd_btt_probe(self.raw(), ns.raw()) } == 0 {
+            return Ok(Personality::Claimed);
+        }
+        for probe in [bindings::nd_pfn_probe, bindings::nd_dax_probe] {
+            // SAFETY: As above.
+            match unsafe { probe(self.raw(), ns.raw()) } {
+                0 => return Ok(Personality::Claimed),
+                e if e == EOPNOTSUPP.to_errno() => return Err(EOPNOTSUPP),
+                _ => {}
+            }
+        }
+        Ok(Personality::None)
+    }
+
+    /// Attaches the btt (sector mode) driver to `ns`, for a [`Kind::Btt`] device; it is
+    /// detached when the returned value is dropped.
+    ///
+    /// The btt driver must be built in (`CONFIG_ND_BTT=y`): this crate is, and cannot call into
+    /// a module. Fails with `EOPNOTSUPP` otherwise.
+    pub fn attach_btt(&self, ns: &Namespace) -> Result<BttAttachment> {
+        if self.kind() != Kind::Btt {
+            return Err(EINVAL);
+        }
+        #[cfg(CONFIG_ND_BTT = "y")]
+        {
+            // SAFETY: `ns` is the namespace of this btt device.
+            to_result(unsafe { bindings::nvdimm_namespace_attach_btt(ns.raw()) })?;
+            Ok(BttAttachment(self.as_ref().into()))
+        }
+        #[cfg(not(CONFIG_ND_BTT = "y"))]
+        {
+            let _ = ns;
+            Err(EOPNOTSUPP)
+        }
+    }
+
+    /// Sets `pgmap` up for the memmap of a [`Kind::Pfn`] device (`nvdimm_setup_pfn()`) and
+    /// returns the layout of its data. `ns` must be enabled.
+    pub fn setup_pfn(&self, pgmap: &mut PagemapConfig) -> Result<PfnLayout> {
+        if self.kind() != Kind::Pfn {
+            return Err(EINVAL);
+        }
+        // SAFETY: The device is a pfn device.
+        let nd_pfn = unsafe { bindings::to_nd_pfn(self.raw()) };
+        // SAFETY: `nd_pfn` and `pgmap` are valid.
+        to_result(unsafe { bindings::nvdimm_setup_pfn(nd_pfn, pgmap.as_raw()) })?;
+        // SAFETY: A successful setup validated and kept the info block in `pfn_sb`.
+        let sb = unsafe { &*(*nd_pfn).pfn_sb };
+        Ok(PfnLayout {
+            data_offset: u64::from_le(sb.dataoff),
+            start_pad: u32::from_le(sb.start_pad).into(),
+            end_trunc: u32::from_le(sb.end_trunc).into(),
+        })
+    }
+
+    /// Returns the layout of a [`Kind::Pfn`] device set up by [`Device::setup_pfn`].
+    pub fn pfn_layout(&self) -> Option<PfnLayout> {
+        if self.kind() != Kind::Pfn {
+            return None;
+        }
+        // SAFETY: The device is a pfn device.
+        let nd_pfn = unsafe { bindings::to_nd_pfn(self.raw()) };
+        // SAFETY: `nd_pfn` is valid; `pfn_sb` is NULL until the device is set up.
+        let sb = unsafe { (*nd_pfn).pfn_sb.as_ref()? };
+        Some(PfnLayout {
+            data_offset: u64::from_le(sb.dataoff),
+            start_pad: u32::from_le(sb.start_pad).into(),
+            end_trunc: u32::from_le(sb.end_trunc).into(),
+        })
+    }
+
+    /// Returns `true` if a raw namespace should be mapped with `struct page`s, for DAX
+    /// (`pmem_should_map_pages()`).
+    pub fn should_map_pages(&self) -> bool {
+        // SAFETY: The device is valid.
+        unsafe { bindings::pmem_should_map_pages(self.raw()) }
+    }
+
+    /// Reserves the physical range `start..start + len` for the driver until the binding ends.
+    pub fn request_mem_region(&self, start: u64, len: u64) -> Result {
+        // SAFETY: The device and its name are valid for the duration of the binding, during
+        // which the devres-managed region lives.
+        let res = unsafe {
+            bindings::__devm_request_region(
+                self.raw(),
+                &raw mut bindings::iomem_resource,
+                start,
+                len,
+                bindings::dev_name(self.raw()),
+            )
+        };
+        if res.is_null() {
+            Err(EBUSY)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The size libnvdimm reserves for personality info blocks at the start of a namespace.
+pub fn info_block_reserve() -> u64 {
+    // SAFETY: No preconditions.
+    unsafe { bindings::nd_info_block_reserve() }.into()
+}
+
+/// A namespace: the C `struct nd_namespace_common`.
+///
+/// # Invariants
+///
+/// The wrapped value is a valid namespace of an I/O (pmem) type.
+#[repr(transparent)]
+pub struct Namespace(Opaque<bindings::nd_namespace_common>);
+
+/// The name of a namespace's disk, for instance `pmem0` or `pmem0.1`.
+pub struct DiskName([u8; bindings::DISK_NAME_LEN as usize]);
+
+impl DiskName {
+    /// Returns the name.
+    pub fn as_cstr(&self) -> &CStr {
+        CStr::from_bytes_until_nul(&self.0).unwrap_or(c"pmem")
+    }
+}
+
+impl Namespace {
+    fn raw(&self) -> *mut bindings::nd_namespace_common {
+        self.0.get()
+    }
+
+    /// Returns the physical range of the namespace as `(start, size)`.
+    pub fn resource(&self) -> (u64, u64) {
+        // SAFETY: By the type invariant the namespace is an I/O namespace.
+        let nsio = unsafe { bindings::to_nd_namespace_io(&raw const (*self.raw()).dev) };
+        // SAFETY: `nsio` is valid.
+        let res = unsafe { (*nsio).res };
+        (res.start, res.end - res.start + 1)
+    }
+
+    /// Returns the logical block size of the namespace (`pmem_sector_size()`).
+    pub fn sector_size(&self) -> u32 {
+        // SAFETY: The namespace is valid.
+        unsafe { bindings::pmem_sector_size(self.raw()) }
+    }
+
+    /// Returns the name of the namespace's disk (`nvdimm_namespace_disk_name()`).
+    pub fn disk_name(&self) -> DiskName {
+        let mut name = DiskName([0; bindings::DISK_NAME_LEN as usize]);
+        // SAFETY: The namespace is valid; the buffer has `DISK_NAME_LEN` bytes.
+        unsafe { bindings::nvdimm_namespace_disk_name(self.raw(), name.0.as_mut_ptr().cast()) };
+        name
+    }
+}
+
+/// A reference-counted nvdimm bus device (see [`Device::handle`]).
+pub struct Handle(ARef<device::Device>);
+
+impl Handle {
+    /// Returns the generic device.
+    pub fn device(&self) -> &device::Device {
+        &self.0
+    }
+
+    /// Clears the poison of `len` bytes at physical address `phys` through the bus's
+    /// clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list of bad
+    /// ranges.
+    ///
+    /// Returns the bytes cleared: fewer than `len` (0 included) if the bus cleared part or
+    /// none, for instance because it has no clear-error command.
+    pub fn clear_poison(&self, phys: u64, len: u32) -> Result<u64> {
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus.
+        let cleared = unsafe { bindings::nvdimm_clear_poison(self.0.as_raw(), phys, len) };
+        if cleared < 0 {
+            return Err(Error::from_errno(cleared as i32));
+        }
+        Ok(cleared as u64)
+    }
+}
+
+/// A btt attachment, detached when dropped (see [`Device::attach_btt`]).
+pub struct BttAttachment(#[allow(dead_code)] ARef<device::Device>);
+
+impl Drop for BttAttachment {
+    fn drop(&mut self) {
+        // A `BttAttachment` only exists if the btt driver is built in.
+        #[cfg(CONFIG_ND_BTT = "y")]
+        // SAFETY: The device is a btt device with a btt attached.
+        unsafe {
+            bindings::nvdimm_namespace_detach_btt(bindings::to_nd_btt(self.0.as_raw()))
+        };
+    }
+}
+
+/// A reference-counted region: the C `struct nd_region`.
+///
+/// # Invariants
+///
+/// The pointer is a valid region whose device is referenced by the [`RegionRef`].
+pub struct RegionRef(NonNull<bindings::nd_region>);
+
+// SAFETY: The region may be used from any thread.
+unsafe impl Send for RegionRef {}
+// SAFETY: The C functions called through `&RegionRef` synchronise themselves.
+unsafe impl Sync for RegionRef {}
+
+/// The result of [`RegionRef::flush_bio`].
+pub enum Flush {
+    /// The flush is done; the bio is handed back to be ended.
+    Done(Bio, Result),
+    /// The flush was queued and will end the bio itself.
+    Async,
+}
+
+impl RegionRef {
+    fn raw(&self) -> *mut bindings::nd_region {
+        self.0.as_ptr()
+    }
+
+    /// Flushes the region's write queues, making written data durable (`nvdimm_flush()`).
+    pub fn flush(&self) -> Result {
+        // SAFETY: The region is valid.
+        to_result(unsafe { bindings::nvdimm_flush(self.raw(), core::ptr::null_mut()) })
+    }
+
+    /// Flushes the region for `bio`; some regions (virtio-pmem) flush asynchronously and end
+    /// the bio themselves.
+    pub fn flush_bio(&self, bio: Bio) -> Flush {
+        // SAFETY: The region and the bio are valid.
+        let ret = unsafe { bindings::nvdimm_flush(self.raw(), bio.as_raw()) };
+        if ret == bindings::NVDIMM_FLUSH_ASYNC as i32 {
+            // The region took over the bio: it ends it once the flush is done.
+            let _ = bio.into_raw();
+            Flush::Async
+        } else {
+            Flush::Done(bio, to_result(ret))
+        }
+    }
+
+    /// Returns whether the region has flush hints (`nvdimm_has_flush()`): `Ok(true)` if writes
+    /// need a flush to be durable, `Err` if durability cannot be guaranteed.
+    pub fn has_flush(&self) -> Result<bool> {
+        // SAFETY: The region is valid.
+        let ret = unsafe { bindings::nvdimm_has_flush(self.raw()) };
+        to_result(ret)?;
+        Ok(ret > 0)
+    }
+
+    /// Returns `true` if the region sits behind a CPU cache that must be flushed for
+    /// durability (`nvdimm_has_cache()`).
+    pub fn has_cache(&self) -> bool {
+        // SAFETY: The region is valid.
+        unsafe { bindings::nvdimm_has_cache(self.raw()) != 0 }
+    }
+
+    /// Returns `true` if writes are durable once CPU caches are flushed, so that `MAP_SYNC` is
+    /// allowed (`is_nvdimm_sync()`).
+    pub fn is_sync(&self) -> bool {
+        // SAFETY: The region is valid.
+        unsafe { bindings::is_nvdimm_sync(self.raw()) }
+    }
+
+    /// Fills `bb` with the bus's known poison in the physical range `start..=end`, as sectors
+    /// relative to `start` (`nvdimm_badblocks_populate()`).
+    pub fn badblocks_populate(&self, bb: &BadBlocks, start: u64, end: u64) {
+        let range = bindings::range { start, end };
+        // SAFETY: The region, the list and the range are valid.
+        unsafe { bindings::nvdimm_badblocks_populate(self.raw(), bb.as_raw(), &range) };
+    }
+
+    /// Sets `disk` read-only if the region is (`nvdimm_check_and_set_ro()`).
+    pub fn check_and_set_ro<T: crate::block::bio::Operations>(
+        &self,
+        disk: &crate::block::bio::Disk<T>,
+    ) {
+        // SAFETY: The disk is valid.
+        unsafe { bindings::nvdimm_check_and_set_ro(disk.as_raw()) };
+    }
+}
+
+impl Drop for RegionRef {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant we hold a reference to the region's device.
+        unsafe { bindings::put_device(&raw mut (*self.raw()).dev) };
+    }
+}
