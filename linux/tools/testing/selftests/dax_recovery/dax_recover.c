@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Recovering a damaged DAX file: RWF_IGNORE_HWERROR reads every good byte
+ * around known-bad sectors (and zeros for the bad ones), RWF_RESET_HWERROR
+ * repairs the poisoned pages it writes, keeping the good bytes around the
+ * write. Poison is injected through /sys/block/pmemN/badblocks.
+ *
+ * Every case runs against the bound pmem driver: where it implements
+ * recovery (the Rust pmem driver) the flags must recover exactly; where it
+ * does not (nd_pmem) they must fail with EOPNOTSUPP and leave the file as
+ * it was, while plain reads still return the bytes before the first bad one.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "dax_fixture.h"
+
+#define IGNORE	RWF_IGNORE_HWERROR
+#define RESET	RWF_RESET_HWERROR
+#define OLD	11	/* pattern seed of the file's content */
+#define NEW	22	/* pattern seed of the data a reset writes */
+#define PAGES	8
+#define FLEN	(PAGES * DAX_PAGE)
+
+static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n;
+
+	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	ssize_t res;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&ring);
+	if (write)
+		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
+	else
+		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
+	ret = io_uring_submit(&ring);
+	if (ret != 1) {
+		io_uring_queue_exit(&ring);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = io_uring_wait_cqe(&ring, &cqe);
+	res = ret ? ret : cqe->res;
+	if (!ret)
+		io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	return res;
+}
+
+static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev;
+	io_context_t ctx = 0;
+	ssize_t res;
+	int ret;
+
+	ret = io_setup(4, &ctx);
+	if (ret)
+		return ret;
+	if (write)
+		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
+	else
+		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
+	ret = io_submit(ctx, 1, cbs);
+	if (ret != 1) {
+		io_destroy(ctx);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = io_getevents(ctx, 1, 1, &ev, NULL);
+	res = ret == 1 ? (ssize_t)ev.res : -EIO;
+	io_destroy(ctx);
+	return res;
+}
+
+typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
+
+static const struct {
+	const char *name;
+	rw_fn fn;
+} paths[] = {
+	{ "preadv2/pwritev2", rw2 },
+	{ "io_uring", uring_rw },
+	{ "aio", aio_rw },
+};
+
+/* A bad range of the file, in bytes. */
+struct range {
+	off_t off;
+	size_t len;
+};
+
+static bool in_ranges(const struct range *bad, int nbad, off_t off)
+{
+	for (int i = 0; i < nbad; i++)
+		if (off >= bad[i].off && off < bad[i].off + (off_t)bad[i].len)
+			return true;
+	return false;
+}
+
+/*
+ * The file as an IGNORE read must return it: the pattern, with zeros in the
+ * bad ranges. Returns the first offset that differs, or -1.
+ */
+static off_t check_ignored(const uint8_t *buf, off_t from, size_t len,
+			   const struct range *bad, int nbad)
+{
+	for (size_t i = 0; i < len; i++) {
+		off_t off = from + i;
+		uint8_t want = in_ranges(bad, nbad, off) ? 0 : dax_pattern(OLD, off);
+
+		if (buf[i] != want)
+			return off;
+	}
+	return -1;
+}
+
+/* Create the test file and mark @nbad ranges bad; false if that failed. */
+static bool damage(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
+		   int *fdp, const struct range *bad, int nbad)
+{
+	int fd = create("damaged");
+
+	*fdp = fd;
+	if (fd < 0 || dax_write_pattern(fd, 0, FLEN, OLD) || !dax_file_is_dax(fd))
+		return false;
+	self->poisoned = true;
+	for (int i = 0; i < nbad; i++)
+		if (dax_poison_file(&self->dev, fd, bad[i].off, bad[i].len / DAX_SECTOR) < 0)
+			return false;
+	return true;
+}
+
+/* The expectations for a driver without recovery: EOPNOTSUPP, nothing moved. */
+static void expect_unsupported(struct __test_metadata *_metadata, int fd,
+			       const struct range *bad)
+{
+	uint8_t *buf = malloc(FLEN);
+
+	ASSERT_NE(NULL, buf);
+	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
+		memset(buf, 0xa5, FLEN);
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, FLEN, 0, RESET));
+	}
+	/* Plain reads still return the bytes before the first bad one. */
+	EXPECT_EQ((ssize_t)bad->off, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(-1, dax_check(buf, bad->off, OLD, 0));
+	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, bad->off));
+	EXPECT_EQ(EIO, errno);
+	free(buf);
+}
+
+/* IGNORE over the whole file, through every path; then the plain read. */
+static void ignore_case(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
+			const struct range *bad, int nbad)
+{
+	uint8_t *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, nbad));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
+		TH_LOG("%s", paths[p].name);
+		memset(buf, 0xa5, FLEN);
+		ASSERT_EQ(FLEN, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, nbad));
+	}
+	/* Unaligned, from inside the first bad range to the end of the file. */
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ((ssize_t)(FLEN - bad[0].off - 7),
+		  rw2(fd, false, buf, FLEN, bad[0].off + 7, IGNORE));
+	EXPECT_EQ(-1, check_ignored(buf, bad[0].off + 7, FLEN - bad[0].off - 7, bad, nbad));
+	/* Reading around poison does not clear it: plain reads still stop. */
+	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(-1, pread(fd, buf, 1, bad[0].off));
+	EXPECT_EQ(EIO, errno);
+out:
+	free(buf);
+	close(fd);
+}
+
+TEST_F(fs, ignore_first_sector_of_page)
+{
+	const struct range bad[] = { { 3 * DAX_PAGE, DAX_SECTOR } };
+
+	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+}
+
+TEST_F(fs, ignore_last_sector_of_page)
+{
+	const struct range bad[] = { { 4 * DAX_PAGE - DAX_SECTOR, DAX_SECTOR } };
+
+	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+}
+
+TEST_F(fs, ignore_across_page_boundary)
+{
+	const struct range bad[] = { { 4 * DAX_PAGE - DAX_SECTOR, 2 * DAX_SECTOR } };
+
+	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+}
+
+TEST_F(fs, ignore_several_ranges)
+{
+	const struct range bad[] = {
+		{ 1 * DAX_PAGE + 2 * DAX_SECTOR, DAX_SECTOR },
+		{ 1 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR },	/* adjacent */
+		{ 2 * DAX_PAGE + 5 * DAX_SECTOR, 3 * DAX_SECTOR },
+		{ 6 * DAX_PAGE + 7 * DAX_SECTOR, DAX_SECTOR },
+	};
+
+	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+}
+
+TEST_F(fs, ignore_whole_file)
+{
+	const struct range bad[] = { { 0, FLEN } };
+	uint8_t *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		for (size_t p = 0; p < ARRAY_SIZE(paths); p++)
+			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-1, pread(fd, buf, FLEN, 0));
+		EXPECT_EQ(EIO, errno);
+	} else {
+		memset(buf, 0xa5, FLEN);
+		ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+		/* All zeros: nothing of what the bad sectors hold comes back. */
+		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
+		/* Reads end at EOF as usual. */
+		EXPECT_EQ(100, rw2(fd, false, buf, 4096, FLEN - 100, IGNORE));
+		EXPECT_EQ(0, rw2(fd, false, buf, 4096, FLEN, IGNORE));
+	}
+	free(buf);
+	close(fd);
+}
+
+/*
+ * RESET of @len bytes at @off with the NEW pattern over a file with @bad
+ * ranges: returns @len; afterwards the whole file reads without error, the
+ * written bytes are new, the bytes outside the write are the old ones, and
+ * bad bytes outside the write of the repaired pages are zeros.
+ */
+static void reset_case(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
+		       const struct range *bad, int nbad, off_t off, size_t len)
+{
+	uint8_t *buf = malloc(FLEN), *data = malloc(len);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, data);
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, nbad));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	dax_fill(data, len, NEW, off);
+	ASSERT_EQ((ssize_t)len, rw2(fd, true, data, len, off, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+	for (off_t i = 0; i < FLEN; i++) {
+		uint8_t want;
+
+		if (i >= off && i < off + (off_t)len)
+			want = dax_pattern(NEW, i);
+		else if (in_ranges(bad, nbad, i))
+			want = 0;
+		else
+			want = dax_pattern(OLD, i);
+		if (buf[i] != want) {
+			EXPECT_EQ(want, buf[i]) TH_LOG("byte %lld", (long long)i);
+			break;
+		}
+	}
+out:
+	free(data);
+	free(buf);
+	close(fd);
+}
+
+/* A few bytes inside a bad sector: the rest of its page is salvaged. */
+TEST_F(fs, reset_subpage)
+{
+	const struct range bad[] = { { 2 * DAX_PAGE + 2 * DAX_SECTOR, DAX_SECTOR } };
+
+	reset_case(_metadata, self, bad, 1, 2 * DAX_PAGE + 2 * DAX_SECTOR + 100, 100);
+}
+
+/* Exactly the bad sector. */
+TEST_F(fs, reset_bad_sector_exactly)
+{
+	const struct range bad[] = { { 5 * DAX_PAGE + 7 * DAX_SECTOR, DAX_SECTOR } };
+
+	reset_case(_metadata, self, bad, 1, bad[0].off, DAX_SECTOR);
+}
+
+/* A whole, aligned page. */
+TEST_F(fs, reset_whole_page)
+{
+	const struct range bad[] = { { 3 * DAX_PAGE + DAX_SECTOR, 2 * DAX_SECTOR } };
+
+	reset_case(_metadata, self, bad, 1, 3 * DAX_PAGE, DAX_PAGE);
+}
+
+/* Unaligned, over several pages, poisoned and clean ones mixed. */
+TEST_F(fs, reset_unaligned_multipage)
+{
+	const struct range bad[] = {
+		{ 1 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },
+		{ 3 * DAX_PAGE, DAX_SECTOR },
+		{ 4 * DAX_PAGE - DAX_SECTOR, 2 * DAX_SECTOR },	/* across pages 3 and 4 */
+	};
+
+	reset_case(_metadata, self, bad, ARRAY_SIZE(bad), DAX_PAGE + 300, 3 * DAX_PAGE + 10);
+}
+
+/* A reset that writes only part of a poisoned page keeps its good bytes. */
+TEST_F(fs, reset_keeps_good_bytes)
+{
+	const struct range bad[] = { { 6 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR } };
+
+	reset_case(_metadata, self, bad, 1, 6 * DAX_PAGE + 10, 20);
+}
+
+/* A reset over a clean range is an ordinary write. */
+TEST_F(fs, reset_clean_range)
+{
+	const struct range bad[] = { { 7 * DAX_PAGE, DAX_SECTOR } };
+	uint8_t data[2 * DAX_PAGE], back[2 * DAX_PAGE];
+	int fd;
+
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		close(fd);
+		return;
+	}
+	dax_fill(data, sizeof(data), NEW, DAX_PAGE);
+	ASSERT_EQ(sizeof(data), rw2(fd, true, data, sizeof(data), DAX_PAGE, RESET));
+	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), DAX_PAGE));
+	EXPECT_EQ(0, memcmp(data, back, sizeof(back)));
+	/* The poison elsewhere is untouched. */
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(-1, pread(fd, back, 1, bad[0].off));
+	EXPECT_EQ(EIO, errno);
+	close(fd);
+}
+
+/* io_uring and aio carry both flags. */
+TEST_F(fs, async_paths)
+{
+	const struct range bad[] = { { 2 * DAX_PAGE + DAX_SECTOR, DAX_SECTOR } };
+	uint8_t *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	for (size_t p = 1; p < ARRAY_SIZE(paths); p++) {
+		TH_LOG("%s", paths[p].name);
+		memset(buf, 0xa5, FLEN);
+		ASSERT_EQ(FLEN, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
+	}
+	/* Repair through io_uring, check through aio. */
+	dax_fill(buf, DAX_SECTOR, NEW, bad[0].off);
+	ASSERT_EQ(DAX_SECTOR, uring_rw(fd, true, buf, DAX_SECTOR, bad[0].off, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	ASSERT_EQ(DAX_SECTOR, aio_rw(fd, false, buf, DAX_SECTOR, bad[0].off, 0));
+	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, NEW, bad[0].off));
+out:
+	free(buf);
+	close(fd);
+}
+
+/* The flags need no privilege beyond the access the read or write needs. */
+TEST_F(fs, unprivileged)
+{
+	const struct range bad[] = { { 4 * DAX_PAGE + DAX_SECTOR, DAX_SECTOR } };
+	bool supported = dax_driver_recovers(&self->dev);
+	int fd, status;
+	pid_t pid;
+
+	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	ASSERT_EQ(0, fchmod(fd, 0644));
+	close(fd);
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		uint8_t buf[DAX_PAGE];
+		int rd, wr;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		rd = open(MNT "/damaged", O_RDONLY);
+		if (rd < 0)
+			_exit(11);
+		if (rw2(rd, false, buf, sizeof(buf), 4 * DAX_PAGE, IGNORE) !=
+		    (supported ? DAX_PAGE : -EOPNOTSUPP))
+			_exit(12);
+		/* No write access, no reset: the open fails as for any write. */
+		wr = open(MNT "/damaged", O_RDWR);
+		if (wr >= 0 || errno != EACCES)
+			_exit(13);
+		/*
+		 * A read-only descriptor cannot write, with or without the
+		 * flag: the access check comes before the flag's.
+		 */
+		if (rw2(rd, true, buf, sizeof(buf), 4 * DAX_PAGE, RESET) != -EBADF)
+			_exit(14);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* With write access the unprivileged owner repairs it. */
+	ASSERT_EQ(0, chmod(MNT "/damaged", 0666));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		uint8_t buf[DAX_SECTOR];
+		int wr;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		wr = open(MNT "/damaged", O_RDWR);
+		if (wr < 0)
+			_exit(11);
+		dax_fill(buf, sizeof(buf), NEW, bad[0].off);
+		if (rw2(wr, true, buf, sizeof(buf), bad[0].off, RESET) !=
+		    (supported ? DAX_SECTOR : -EOPNOTSUPP))
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(supported ? 0 : 1, dax_badblocks_count(&self->dev));
+}
+
+TEST_HARNESS_MAIN
