@@ -142,17 +142,17 @@ static off_t check_ignored(const uint8_t *buf, off_t from, size_t len,
 }
 
 /* Create the test file and mark @nbad ranges bad; false if that failed. */
-static bool damage(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
-		   int *fdp, const struct range *bad, int nbad)
+static bool damage(struct dax_dev *dev, bool *poisoned, int *fdp,
+		   const struct range *bad, int nbad)
 {
 	int fd = create("damaged");
 
 	*fdp = fd;
 	if (fd < 0 || dax_write_pattern(fd, 0, FLEN, OLD) || !dax_file_is_dax(fd))
 		return false;
-	self->poisoned = true;
+	*poisoned = true;
 	for (int i = 0; i < nbad; i++)
-		if (dax_poison_file(&self->dev, fd, bad[i].off, bad[i].len / DAX_SECTOR) < 0)
+		if (dax_poison_file(dev, fd, bad[i].off, bad[i].len / DAX_SECTOR) < 0)
 			return false;
 	return true;
 }
@@ -178,15 +178,15 @@ static void expect_unsupported(struct __test_metadata *_metadata, int fd,
 }
 
 /* IGNORE over the whole file, through every path; then the plain read. */
-static void ignore_case(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
-			const struct range *bad, int nbad)
+static void ignore_case(struct __test_metadata *_metadata, struct dax_dev *dev,
+			bool *poisoned, const struct range *bad, int nbad)
 {
 	uint8_t *buf = malloc(FLEN);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, nbad));
-	if (!dax_driver_recovers(&self->dev)) {
+	ASSERT_TRUE(damage(dev, poisoned, &fd, bad, nbad));
+	if (!dax_driver_recovers(dev)) {
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
@@ -214,21 +214,21 @@ TEST_F(fs, ignore_first_sector_of_page)
 {
 	const struct range bad[] = { { 3 * DAX_PAGE, DAX_SECTOR } };
 
-	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+	ignore_case(_metadata, &self->dev, &self->poisoned, bad, ARRAY_SIZE(bad));
 }
 
 TEST_F(fs, ignore_last_sector_of_page)
 {
 	const struct range bad[] = { { 4 * DAX_PAGE - DAX_SECTOR, DAX_SECTOR } };
 
-	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+	ignore_case(_metadata, &self->dev, &self->poisoned, bad, ARRAY_SIZE(bad));
 }
 
 TEST_F(fs, ignore_across_page_boundary)
 {
 	const struct range bad[] = { { 4 * DAX_PAGE - DAX_SECTOR, 2 * DAX_SECTOR } };
 
-	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+	ignore_case(_metadata, &self->dev, &self->poisoned, bad, ARRAY_SIZE(bad));
 }
 
 TEST_F(fs, ignore_several_ranges)
@@ -240,7 +240,7 @@ TEST_F(fs, ignore_several_ranges)
 		{ 6 * DAX_PAGE + 7 * DAX_SECTOR, DAX_SECTOR },
 	};
 
-	ignore_case(_metadata, self, bad, ARRAY_SIZE(bad));
+	ignore_case(_metadata, &self->dev, &self->poisoned, bad, ARRAY_SIZE(bad));
 }
 
 TEST_F(fs, ignore_whole_file)
@@ -250,7 +250,7 @@ TEST_F(fs, ignore_whole_file)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
 	if (!dax_driver_recovers(&self->dev)) {
 		for (size_t p = 0; p < ARRAY_SIZE(paths); p++)
 			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
@@ -275,22 +275,23 @@ TEST_F(fs, ignore_whole_file)
  * written bytes are new, the bytes outside the write are the old ones, and
  * bad bytes outside the write of the repaired pages are zeros.
  */
-static void reset_case(struct __test_metadata *_metadata, FIXTURE_DATA(fs) *self,
-		       const struct range *bad, int nbad, off_t off, size_t len)
+static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
+		       bool *poisoned, const struct range *bad, int nbad, off_t off,
+		       size_t len)
 {
 	uint8_t *buf = malloc(FLEN), *data = malloc(len);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, data);
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, nbad));
-	if (!dax_driver_recovers(&self->dev)) {
+	ASSERT_TRUE(damage(dev, poisoned, &fd, bad, nbad));
+	if (!dax_driver_recovers(dev)) {
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
 	dax_fill(data, len, NEW, off);
 	ASSERT_EQ((ssize_t)len, rw2(fd, true, data, len, off, RESET));
-	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(0, dax_badblocks_count(dev));
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
 	for (off_t i = 0; i < FLEN; i++) {
@@ -318,7 +319,8 @@ TEST_F(fs, reset_subpage)
 {
 	const struct range bad[] = { { 2 * DAX_PAGE + 2 * DAX_SECTOR, DAX_SECTOR } };
 
-	reset_case(_metadata, self, bad, 1, 2 * DAX_PAGE + 2 * DAX_SECTOR + 100, 100);
+	reset_case(_metadata, &self->dev, &self->poisoned, bad, 1,
+		   2 * DAX_PAGE + 2 * DAX_SECTOR + 100, 100);
 }
 
 /* Exactly the bad sector. */
@@ -326,7 +328,7 @@ TEST_F(fs, reset_bad_sector_exactly)
 {
 	const struct range bad[] = { { 5 * DAX_PAGE + 7 * DAX_SECTOR, DAX_SECTOR } };
 
-	reset_case(_metadata, self, bad, 1, bad[0].off, DAX_SECTOR);
+	reset_case(_metadata, &self->dev, &self->poisoned, bad, 1, bad[0].off, DAX_SECTOR);
 }
 
 /* A whole, aligned page. */
@@ -334,7 +336,7 @@ TEST_F(fs, reset_whole_page)
 {
 	const struct range bad[] = { { 3 * DAX_PAGE + DAX_SECTOR, 2 * DAX_SECTOR } };
 
-	reset_case(_metadata, self, bad, 1, 3 * DAX_PAGE, DAX_PAGE);
+	reset_case(_metadata, &self->dev, &self->poisoned, bad, 1, 3 * DAX_PAGE, DAX_PAGE);
 }
 
 /* Unaligned, over several pages, poisoned and clean ones mixed. */
@@ -346,7 +348,8 @@ TEST_F(fs, reset_unaligned_multipage)
 		{ 4 * DAX_PAGE - DAX_SECTOR, 2 * DAX_SECTOR },	/* across pages 3 and 4 */
 	};
 
-	reset_case(_metadata, self, bad, ARRAY_SIZE(bad), DAX_PAGE + 300, 3 * DAX_PAGE + 10);
+	reset_case(_metadata, &self->dev, &self->poisoned, bad, ARRAY_SIZE(bad),
+		   DAX_PAGE + 300, 3 * DAX_PAGE + 10);
 }
 
 /* A reset that writes only part of a poisoned page keeps its good bytes. */
@@ -354,7 +357,7 @@ TEST_F(fs, reset_keeps_good_bytes)
 {
 	const struct range bad[] = { { 6 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR } };
 
-	reset_case(_metadata, self, bad, 1, 6 * DAX_PAGE + 10, 20);
+	reset_case(_metadata, &self->dev, &self->poisoned, bad, 1, 6 * DAX_PAGE + 10, 20);
 }
 
 /* A reset over a clean range is an ordinary write. */
@@ -364,7 +367,7 @@ TEST_F(fs, reset_clean_range)
 	uint8_t data[2 * DAX_PAGE], back[2 * DAX_PAGE];
 	int fd;
 
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
 	if (!dax_driver_recovers(&self->dev)) {
 		expect_unsupported(_metadata, fd, &bad[0]);
 		close(fd);
@@ -389,7 +392,7 @@ TEST_F(fs, async_paths)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
 	if (!dax_driver_recovers(&self->dev)) {
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
@@ -419,7 +422,7 @@ TEST_F(fs, unprivileged)
 	int fd, status;
 	pid_t pid;
 
-	ASSERT_TRUE(damage(_metadata, self, &fd, bad, 1));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
 	ASSERT_EQ(0, fchmod(fd, 0644));
 	close(fd);
 	pid = fork();
