@@ -9,9 +9,15 @@
 # runs one program. DAXVM_DRIVERS overrides the list of drivers.
 cd /opt/kselftest || exit 1
 rc=0
+mkdir -p /etc/modprobe.d
 for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
+	# ndctl loads nd_pmem by its module alias when it enables a namespace:
+	# keep it out while the other driver is tested.
+	rm -f /etc/modprobe.d/daxvm-pmem.conf
 	for other in nd_pmem rust_pmem; do
-		[ "$other" = "$drv" ] || modprobe -r "$other" 2>/dev/null
+		[ "$other" = "$drv" ] && continue
+		modprobe -r "$other" 2>/dev/null
+		echo "install $other /bin/true" >> /etc/modprobe.d/daxvm-pmem.conf
 	done
 	if ! modprobe "$drv"; then
 		echo "# daxvm-suite: $drv"
@@ -21,6 +27,6 @@ for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 	fi
 	echo "# daxvm-suite: $drv"
 	echo "daxvm: pmem driver $drv"
-	DAXVM_PMEM_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
+	DAXVM_PMEM_DRIVER=$drv DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
 done
 exit $rc

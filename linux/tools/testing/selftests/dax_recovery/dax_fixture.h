@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "dax_common.h"
 
@@ -30,12 +31,17 @@ FIXTURE_VARIANT_ADD(fs, xfs) { .fstype = "xfs" };
 
 FIXTURE_SETUP(fs)
 {
-	char why[256];
+	char why[256], bound[64];
+	const char *drv;
 
 	self->mounted = false;
 	self->poisoned = false;
 	if (dax_find_dev(&self->dev, why, sizeof(why)))
 		SKIP(return, "%s", why);
+	/* A harness that runs the suite once per driver names the one it loaded. */
+	drv = getenv("DAX_RECOVERY_DRIVER");
+	if (drv && *drv)
+		ASSERT_STREQ(drv, dax_driver(&self->dev, bound, sizeof(bound)));
 	ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("stale poison on the device");
 	ASSERT_EQ(0, dax_mkfs(&self->dev, variant->fstype));
 	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_salvage - recover a file on persistent memory with media errors
+ *
+ *   dax_salvage DAMAGED COPY [REPLICA]
+ *
+ * Copies every readable byte of DAMAGED to COPY with
+ * preadv2(RWF_IGNORE_HWERROR) (bad bytes become zeros) and reports the byte
+ * ranges that were lost, found with plain reads, which stop at the first bad
+ * byte. With REPLICA, a good copy of the file from elsewhere, it then
+ * repairs DAMAGED in place: each lost range is rewritten from the replica
+ * with pwritev2(RWF_RESET_HWERROR), which clears the poison under the
+ * written pages and keeps their good bytes. Finally it reads DAMAGED back
+ * with plain reads.
+ *
+ * Exit status: 0 if nothing was lost or everything was repaired, 1 if bytes
+ * were lost and not repaired, 2 on usage or I/O errors, 3 if the file system
+ * or device does not support the flags (EOPNOTSUPP from a zero-length probe).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#ifndef RWF_IGNORE_HWERROR
+#define RWF_IGNORE_HWERROR	0x00000200
+#endif
+#ifndef RWF_RESET_HWERROR
+#define RWF_RESET_HWERROR	0x00000400
+#endif
+
+#define CHUNK	(1024 * 1024)
+#define SECTOR	512
+
+struct lost {
+	off_t off;
+	off_t len;
+};
+
+static ssize_t rw2(int fd, int write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
+}
+
+/*
+ * Find the lost ranges of @fd with plain reads: a read returns the bytes
+ * before the first bad one and fails with EIO on a bad one; the known-bad
+ * granularity is the 512-byte sector.
+ */
+static int find_lost(int fd, off_t size, struct lost **out, int *nout)
+{
+	char *buf = malloc(CHUNK);
+	struct lost *lost = NULL;
+	int n = 0;
+	off_t off = 0;
+
+	if (!buf)
+		return -1;
+	while (off < size) {
+		ssize_t r = pread(fd, buf, CHUNK, off);
+
+		if (r > 0) {
+			off += r;
+			continue;
+		}
+		if (r == 0)
+			break;
+		if (errno != EIO) {
+			perror("pread");
+			free(buf);
+			return -1;
+		}
+		/* A bad byte at @off: extend the range sector by sector. */
+		if (n && lost[n - 1].off + lost[n - 1].len == off) {
+			lost[n - 1].len += SECTOR - off % SECTOR;
+		} else {
+			struct lost *l = realloc(lost, (n + 1) * sizeof(*lost));
+
+			if (!l) {
+				free(buf);
+				return -1;
+			}
+			lost = l;
+			lost[n].off = off;
+			lost[n].len = SECTOR - off % SECTOR;
+			n++;
+		}
+		off += SECTOR - off % SECTOR;
+	}
+	for (int i = 0; i < n; i++)
+		if (lost[i].off + lost[i].len > size)
+			lost[i].len = size - lost[i].off;
+	free(buf);
+	*out = lost;
+	*nout = n;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	off_t size, off, lost_bytes = 0;
+	struct lost *lost = NULL;
+	int fd, out, rep = -1, nlost = 0;
+	struct stat st;
+	char *buf;
+
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: %s DAMAGED COPY [REPLICA]\n", argv[0]);
+		return 2;
+	}
+	fd = open(argv[1], argc == 4 ? O_RDWR : O_RDONLY);
+	if (fd < 0 || fstat(fd, &st)) {
+		perror(argv[1]);
+		return 2;
+	}
+	size = st.st_size;
+	if (rw2(fd, 0, NULL, 0, 0, RWF_IGNORE_HWERROR) < 0) {
+		fprintf(stderr, "%s: RWF_IGNORE_HWERROR: %s\n", argv[1], strerror(errno));
+		return errno == EOPNOTSUPP ? 3 : 2;
+	}
+	out = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	buf = malloc(CHUNK);
+	if (out < 0 || !buf) {
+		perror(argv[2]);
+		return 2;
+	}
+
+	/* 1. Salvage: everything readable, zeros for the bad bytes. */
+	for (off = 0; off < size;) {
+		ssize_t r = rw2(fd, 0, buf, CHUNK, off, RWF_IGNORE_HWERROR);
+
+		if (r <= 0 || pwrite(out, buf, r, off) != r) {
+			perror(r <= 0 ? "preadv2(RWF_IGNORE_HWERROR)" : "pwrite");
+			return 2;
+		}
+		off += r;
+	}
+	if (fsync(out) || close(out)) {
+		perror(argv[2]);
+		return 2;
+	}
+
+	/* 2. Which bytes are lost. */
+	if (find_lost(fd, size, &lost, &nlost))
+		return 2;
+	for (int i = 0; i < nlost; i++) {
+		printf("lost: bytes %lld-%lld (%lld)\n", (long long)lost[i].off,
+		       (long long)(lost[i].off + lost[i].len - 1), (long long)lost[i].len);
+		lost_bytes += lost[i].len;
+	}
+	printf("salvaged %lld of %lld bytes to %s; %lld bytes lost in %d range(s)\n",
+	       (long long)(size - lost_bytes), (long long)size, argv[2],
+	       (long long)lost_bytes, nlost);
+	if (!nlost)
+		return 0;
+	if (argc < 4)
+		return 1;
+
+	/* 3. Repair the lost ranges in place from the replica. */
+	rep = open(argv[3], O_RDONLY);
+	if (rep < 0) {
+		perror(argv[3]);
+		return 2;
+	}
+	for (int i = 0; i < nlost; i++) {
+		ssize_t r = pread(rep, buf, lost[i].len, lost[i].off);
+
+		if (r != lost[i].len) {
+			fprintf(stderr, "%s: short read at %lld\n", argv[3],
+				(long long)lost[i].off);
+			return 2;
+		}
+		r = rw2(fd, 1, buf, lost[i].len, lost[i].off, RWF_RESET_HWERROR);
+		if (r != lost[i].len) {
+			fprintf(stderr, "pwritev2(RWF_RESET_HWERROR) at %lld: %s\n",
+				(long long)lost[i].off, r < 0 ? strerror(errno) : "short write");
+			return 1;
+		}
+	}
+	if (fsync(fd)) {
+		perror("fsync");
+		return 2;
+	}
+	free(lost);
+	if (find_lost(fd, size, &lost, &nlost))
+		return 2;
+	printf("repaired %s from %s: %d range(s) still lost\n", argv[1], argv[3], nlost);
+	return nlost ? 1 : 0;
+}
