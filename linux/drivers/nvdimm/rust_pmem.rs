@@ -20,11 +20,13 @@ use kernel::{
         sector::{PageChunks, PAGE_SECTORS, PAGE_SIZE, SECTOR_SIZE},
         AccessMode, DirectAccess,
     },
+    fault_inject::FaultAttr,
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
     new_spinlock,
     nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, RegionRef},
     prelude::*,
+    str::CString,
     sync::{Arc, ArcBorrow, SpinLock},
     ModuleMetadata,
 };
@@ -74,9 +76,29 @@ struct Pmem {
     data_len: u64,
     region: RegionRef,
     dev: Handle,
+    /// Makes a machine-check-safe read that covers data byte `offset` stop there, as consumed
+    /// poison would (`/sys/kernel/debug/rust_pmem_mc_<disk>/`).
+    #[pin]
+    mc_fault: FaultAttr,
+    /// Makes the clear of a page's poison during a reset fail
+    /// (`/sys/kernel/debug/rust_pmem_clear_<disk>/`).
+    #[pin]
+    clear_fault: FaultAttr,
 }
 
 impl Pmem {
+    /// Copies from the medium at `offset` of the mapping into `buf`, machine-check safe.
+    /// Returns the bytes not copied (poison, or the `mc_fault` injection point).
+    fn read_mc(&self, offset: usize, buf: &mut [u8]) -> Result<usize> {
+        let rem = self.mem.read_mc(offset, buf)?;
+        let target = self.mc_fault.param().saturating_add(self.data_offset);
+        let end = offset as u64 + buf.len() as u64;
+        if (offset as u64..end).contains(&target) && self.mc_fault.should_fail(buf.len()) {
+            return Ok(rem.max((end - target) as usize));
+        }
+        Ok(rem)
+    }
+
     fn offset(&self, sector: u64) -> Result<usize> {
         let off = sector
             .checked_shl(SECTOR_SHIFT)
@@ -142,7 +164,7 @@ impl Pmem {
             let at = pos + done as u64;
             let offset =
                 self.offset(at >> SECTOR_SHIFT).map_err(|_| done)? + (at % SECTOR_SIZE) as usize;
-            let rem = self.mem.read_mc(offset, &mut buf[..n]).map_err(|_| done)?;
+            let rem = self.read_mc(offset, &mut buf[..n]).map_err(|_| done)?;
             let good = n - rem;
             let copied = iter.copy_to_iter(&buf[..good]);
             done += copied;
@@ -204,6 +226,9 @@ impl Pmem {
     /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
     fn clear_page_for_reset(&self, page: u64) -> Result {
         let offset = self.offset(page >> SECTOR_SHIFT)?;
+        if self.clear_fault.should_fail(PAGE_SIZE as usize) {
+            return Err(EIO);
+        }
         match self.clear_poison_bus(offset, PAGE_SIZE as usize) {
             Ok(n) if n == PAGE_SIZE as usize => Ok(()),
             Ok(_) => Err(EIO),
@@ -279,7 +304,7 @@ impl Pmem {
         if self.is_bad(sector, buf.len()) {
             return Err(EIO);
         }
-        if self.mem.read_mc(self.offset(sector)?, buf)? != 0 {
+        if self.read_mc(self.offset(sector)?, buf)? != 0 {
             return Err(EIO);
         }
         Ok(())
@@ -572,6 +597,9 @@ impl RustPmem {
         };
         let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
 
+        let name = ns.disk_name();
+        let mc_name = CString::try_from_fmt(fmt!("rust_pmem_mc_{}", name.as_cstr()))?;
+        let clear_name = CString::try_from_fmt(fmt!("rust_pmem_clear_{}", name.as_cstr()))?;
         let pmem = Arc::pin_init(
             try_pin_init!(Pmem {
                 bb <- BadBlocks::new(),
@@ -580,6 +608,8 @@ impl RustPmem {
                 data_len,
                 region,
                 dev: dev.handle(),
+                mc_fault <- FaultAttr::new(&mc_name, Some(c"offset")),
+                clear_fault <- FaultAttr::new(&clear_name, None),
             }),
             GFP_KERNEL,
         )?;
@@ -593,7 +623,6 @@ impl RustPmem {
             fua,
             dax: map_pages,
         };
-        let name = ns.disk_name();
         let disk = Disk::<PmemDisk>::new(
             name.as_cstr(),
             data_len >> SECTOR_SHIFT,

@@ -479,4 +479,101 @@ TEST_F(fs, unprivileged)
 	EXPECT_EQ(supported ? 0 : 1, dax_badblocks_count(&self->dev));
 }
 
+/*
+ * Arm the Rust pmem driver's fault injection point @point of the device
+ * (rust_pmem_mc_<disk>: a machine-check-safe read stops at data byte
+ * @param, as consumed poison would; rust_pmem_clear_<disk>: a reset's
+ * poison clear fails) to fire @times times.
+ */
+static int arm(const struct dax_dev *dev, const char *point, long long param, int times)
+{
+	const char *dbg = "/sys/kernel/debug";
+
+	dax_run("mountpoint -q %s || mount -t debugfs none %s", dbg, dbg);
+	if (param >= 0 &&
+	    dax_run("echo %lld > %s/rust_pmem_%s_%s/offset", param, dbg, point, dev->name))
+		return -1;
+	return dax_run("cd %s/rust_pmem_%s_%s && %s && echo %d > times", dbg, point, dev->name,
+		       "echo 0 > verbose && echo 1 > interval && echo 100 > probability", times);
+}
+
+/*
+ * Poison met during the copy (injected: the copy stops at a chosen byte in
+ * the middle of a sector): IGNORE still returns the whole file, with zeros
+ * from that byte to the end of its sector, and the sector becomes known-bad.
+ */
+TEST_F(fs, ignore_consumed_poison)
+{
+	const off_t at = 5 * DAX_PAGE + 2 * DAX_SECTOR + 100;
+	const struct range bad[] = { { at, DAX_SECTOR - 100 } };
+	uint8_t *buf = malloc(FLEN);
+	int64_t sector;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, NULL, 0));
+	if (!dax_driver_recovers(&self->dev)) {
+		EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, FLEN, 0, IGNORE));
+		goto out;
+	}
+	sector = dax_file_sector(fd, at);
+	ASSERT_GE(sector, 0);
+	ASSERT_EQ(0, arm(&self->dev, "mc", sector * DAX_SECTOR + at % DAX_SECTOR, 1));
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
+	/* From now on the sector is known-bad. */
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(at - at % DAX_SECTOR, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(-1, pread(fd, buf, 1, at));
+	EXPECT_EQ(EIO, errno);
+	/* ... and a reset repairs it. */
+	dax_fill(buf, DAX_SECTOR, NEW, at - at % DAX_SECTOR);
+	EXPECT_EQ(DAX_SECTOR, rw2(fd, true, buf, DAX_SECTOR, at - at % DAX_SECTOR, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+out:
+	free(buf);
+	close(fd);
+}
+
+/*
+ * A clear that fails leaves its page as it was: the reset returns the bytes
+ * of the pages before it, or EIO if it is the first.
+ */
+TEST_F(fs, reset_clear_fails)
+{
+	const struct range bad[] = { { 2 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR } };
+	uint8_t *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
+	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
+	dax_fill(buf, 2 * DAX_PAGE, NEW, DAX_PAGE);
+	EXPECT_EQ(DAX_PAGE, rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
+	/* Page 2 alone: nothing written. */
+	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
+	EXPECT_EQ(-EIO, rw2(fd, true, buf + DAX_PAGE, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	/* The poison and the page's good bytes are as they were. */
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(-1, dax_check(buf + DAX_PAGE, DAX_PAGE, NEW, DAX_PAGE));
+	EXPECT_EQ(-1, check_ignored(buf + 2 * DAX_PAGE, 2 * DAX_PAGE, FLEN - 2 * DAX_PAGE,
+				    bad, 1));
+	/* Without the injected failure the same reset succeeds. */
+	dax_fill(buf, DAX_PAGE, NEW, 2 * DAX_PAGE);
+	EXPECT_EQ(DAX_PAGE, rw2(fd, true, buf, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+out:
+	free(buf);
+	close(fd);
+}
+
 TEST_HARNESS_MAIN
