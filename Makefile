@@ -15,7 +15,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check shell series clean distclean
+.PHONY: all deps base tree build run check shell bench series clean distclean
 
 all: build
 
@@ -43,6 +43,9 @@ ifeq ($(CMD),)
 else
 	@$(H)/vm.sh --name cmd -- '$(CMD)'
 endif
+
+bench: deps base
+	@$(H)/bench.sh
 
 series: base
 	@$(H)/series.sh

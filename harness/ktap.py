@@ -106,11 +106,17 @@ def parse_selftests(lines, tally, report):
 def parse_kunit(lines, tally, report):
     """KUnit KTAP in the kernel log: suites at depth 0, cases at depth 1."""
     text = [TSTAMP.sub('', l.rstrip('\n')) for l in lines]
-    try:
-        start = next(i for i, l in enumerate(text) if l.strip() == 'KTAP version 1'
-                     and i + 1 < len(text) and PLAN.match(text[i + 1]))
-    except StopIteration:
+    # One block at boot (built-in suites), one per load of a module with suites.
+    starts = [i for i, l in enumerate(text) if l == 'KTAP version 1'
+              and i + 1 < len(text) and PLAN.match(text[i + 1])]
+    if not starts:
         return False
+    for start in starts:
+        parse_kunit_block(text, start, tally, report)
+    return True
+
+
+def parse_kunit_block(text, start, tally, report):
     top_plan = int(PLAN.match(text[start + 1]).group(1))
     top_seen = 0
     cases, case_plan, case_seen = Tally(), None, 0
@@ -147,7 +153,6 @@ def parse_kunit(lines, tally, report):
                     break
     if top_seen < top_plan:
         tally.add('fail', f'kunit: {top_plan - top_seen} suite(s) never reported')
-    return True
 
 
 def main():

@@ -12,7 +12,7 @@
 
 use kernel::{
     block::{
-        badblocks::BadBlocks,
+        badblocks::{BadBlocks, BadRange},
         bio::{self, Bio, Disk, Limits},
     },
     dax::{
@@ -194,11 +194,7 @@ impl Pmem {
         while at < end {
             let sector = at >> SECTOR_SHIFT;
             let nr = end.div_ceil(SECTOR_SIZE) - sector;
-            let (good, bad) = match self.bb.check(sector, nr) {
-                Some(r) if r.start <= sector => (0, (r.end() * SECTOR_SIZE).min(end) - at),
-                Some(r) => (r.start * SECTOR_SIZE - at, 0),
-                None => (end - at, 0),
-            };
+            let (good, bad) = split_at_bad(at, end, self.bb.check(sector, nr));
             if good > 0 {
                 match self.copy_good_to_iter(at, good as usize, &mut buf, iter) {
                     Ok(n) => at += n as u64,
@@ -319,6 +315,40 @@ impl Pmem {
     }
 }
 
+/// How many of the `nr_pages` pages from `sector` `direct_access` hands out in `mode`, given the
+/// first known-bad range among them (`None` if there is none).
+///
+/// Plain access fails on poison. The recovery modes get the pages before the one with the first
+/// bad sector, rounded up as the C driver does (so a page whose poison does not start it is
+/// included), and at least the page asked for: recovery goes page by page, as clearing poison in
+/// larger chunks is not reliable on all platforms.
+fn usable_pages(
+    sector: u64,
+    nr_pages: usize,
+    bad: Option<BadRange>,
+    mode: AccessMode,
+) -> Result<usize> {
+    match bad {
+        None => Ok(nr_pages),
+        Some(_) if mode == AccessMode::Access => Err(EHWPOISON),
+        Some(bad) => {
+            let good = bad.start.saturating_sub(sector) << SECTOR_SHIFT;
+            Ok((good.div_ceil(PAGE_SIZE) as usize).clamp(1, nr_pages.max(1)))
+        }
+    }
+}
+
+/// Splits the data bytes `at..end` at the first known-bad range `bad` found for their sectors:
+/// returns `(good, 0)`, the good bytes from `at`, or `(0, bad)`, the bad bytes from `at` if `at`
+/// is in the range.
+fn split_at_bad(at: u64, end: u64, bad: Option<BadRange>) -> (u64, u64) {
+    match bad {
+        Some(r) if r.start * SECTOR_SIZE <= at => (0, (r.end() * SECTOR_SIZE).min(end) - at),
+        Some(r) => ((r.start * SECTOR_SIZE).min(end) - at, 0),
+        None => (end - at, 0),
+    }
+}
+
 struct PmemDisk;
 
 #[vtable]
@@ -389,17 +419,8 @@ impl dax::Operations for PmemDax {
         let nr_pages = if pmem.bb.is_empty() {
             // No known poison: everything up to the end of the data is usable.
             ((pmem.data_len - offset) / PAGE_SIZE) as usize
-        } else if let Some(bad) = pmem.bb.check(sector, nr_sectors) {
-            if mode == AccessMode::Access {
-                return Err(EHWPOISON);
-            }
-            // The pages before the one with the first bad sector, or that page alone. Recovery
-            // goes page by page: clearing poison in larger chunks is not reliable on all
-            // platforms.
-            let good = bad.start.saturating_sub(sector) << SECTOR_SHIFT;
-            (good.div_ceil(PAGE_SIZE) as usize).max(1)
         } else {
-            nr_pages
+            usable_pages(sector, nr_pages, pmem.bb.check(sector, nr_sectors), mode)?
         };
         Ok(DirectAccess {
             nr_pages,
@@ -710,5 +731,86 @@ impl nvdimm::Driver for RustPmem {
             Event::RevalidatePoison => Self::revalidate_poison(dev, a),
             Event::RevalidateRegion => a.pmem.region.check_and_set_ro(&a.disk),
         }
+    }
+}
+
+#[kunit_tests(rust_pmem)]
+mod tests {
+    use super::*;
+
+    fn bad(start: u64, len: u64) -> Option<BadRange> {
+        Some(BadRange {
+            start,
+            len,
+            acknowledged: true,
+        })
+    }
+
+    #[test]
+    fn usable_pages_without_poison() {
+        assert_eq!(usable_pages(0, 16, None, AccessMode::Access), Ok(16));
+        assert_eq!(usable_pages(800, 1, None, AccessMode::RecoveryRead), Ok(1));
+    }
+
+    #[test]
+    fn usable_pages_plain_access_fails() {
+        assert_eq!(
+            usable_pages(0, 4, bad(9, 1), AccessMode::Access),
+            Err(EHWPOISON)
+        );
+    }
+
+    #[test]
+    fn usable_pages_recovery() {
+        for mode in [AccessMode::RecoveryRead, AccessMode::RecoveryWrite] {
+            // Poison in the page asked for: that page alone.
+            assert_eq!(usable_pages(0, 4, bad(3, 1), mode), Ok(1));
+            assert_eq!(usable_pages(8, 4, bad(8, 1), mode), Ok(1));
+            // A range that starts before the page asked for.
+            assert_eq!(usable_pages(16, 4, bad(10, 8), mode), Ok(1));
+            // Poison at the start of page 2: pages 0 and 1.
+            assert_eq!(usable_pages(0, 4, bad(16, 1), mode), Ok(2));
+            // Poison inside page 2: rounded up to include it, as in C.
+            assert_eq!(usable_pages(0, 4, bad(17, 1), mode), Ok(3));
+            // Never more than asked for.
+            assert_eq!(usable_pages(0, 2, bad(30, 1), mode), Ok(2));
+        }
+    }
+
+    #[test]
+    fn split_at_bad_ranges() {
+        // Nothing bad: all good.
+        assert_eq!(split_at_bad(100, 5000, None), (4900, 0));
+        // A bad range further on: the good bytes before it.
+        assert_eq!(split_at_bad(100, 5000, bad(4, 2)), (1948, 0));
+        // At a bad range: its bytes from here, to its end or the request's.
+        assert_eq!(split_at_bad(2048, 5000, bad(4, 2)), (0, 1024));
+        assert_eq!(split_at_bad(2100, 2200, bad(4, 2)), (0, 100));
+        // Inside a range that started before.
+        assert_eq!(split_at_bad(3000, 8192, bad(4, 2)), (0, 72));
+        // A range past the end of the request is not reached.
+        assert_eq!(split_at_bad(0, 1000, bad(4, 2)), (1000, 0));
+    }
+
+    #[test]
+    fn page_chunks_of_a_reset() {
+        // A reset of 3 pages + 10 bytes from 300 bytes into page 1 touches pages 1 to 4.
+        let chunks: KVec<_> = {
+            let mut v = KVec::new();
+            for c in PageChunks::new(PAGE_SIZE + 300, 3 * PAGE_SIZE + 10) {
+                v.push((c.page_start() / PAGE_SIZE, c.len), GFP_KERNEL)
+                    .expect("allocation");
+            }
+            v
+        };
+        assert_eq!(
+            &chunks[..],
+            &[
+                (1, PAGE_SIZE - 300),
+                (2, PAGE_SIZE),
+                (3, PAGE_SIZE),
+                (4, 310)
+            ]
+        );
     }
 }

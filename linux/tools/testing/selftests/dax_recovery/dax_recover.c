@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -574,6 +577,136 @@ TEST_F(fs, reset_clear_fails)
 out:
 	free(buf);
 	close(fd);
+}
+
+/* Shared between the racers and the test. */
+struct race {
+	int stop;
+	long reads, faults, sigbus, torn;
+};
+
+#define STOPPED(r)	__atomic_load_n(&(r)->stop, __ATOMIC_ACQUIRE)
+#define COUNT(x)	__atomic_fetch_add(&(x), 1, __ATOMIC_RELAXED)
+
+/* Is @p the page before the repair (old, zeros at @bad) or after (new)? */
+static bool whole_state(const uint8_t *p, off_t page, const struct range *bad, int nbad)
+{
+	return check_ignored(p, page, DAX_PAGE, bad, nbad) < 0 ||
+	       dax_check(p, DAX_PAGE, NEW, page) < 0;
+}
+
+static void race_reader(int fd, off_t page, const struct range *bad, int nbad,
+			struct race *r)
+{
+	uint8_t buf[DAX_PAGE];
+
+	while (!STOPPED(r)) {
+		if (rw2(fd, false, buf, DAX_PAGE, page, IGNORE) != DAX_PAGE ||
+		    !whole_state(buf, page, bad, nbad))
+			COUNT(r->torn);
+		COUNT(r->reads);
+	}
+	_exit(0);
+}
+
+static sigjmp_buf fault_env;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(fault_env, 1);
+}
+
+/* Faults the page in and copies it; SIGBUS while it holds poison. */
+static void race_faulter(int fd, off_t page, struct race *r)
+{
+	uint8_t copy[DAX_PAGE];
+	uint8_t *map;
+
+	signal(SIGBUS, on_sigbus);
+	map = mmap(NULL, DAX_PAGE, PROT_READ, MAP_SHARED, fd, page);
+	if (map == MAP_FAILED)
+		_exit(1);
+	while (!STOPPED(r)) {
+		if (sigsetjmp(fault_env, 1)) {
+			COUNT(r->sigbus);
+			continue;
+		}
+		memcpy(copy, map, DAX_PAGE);
+		/* Poisoned pages cannot be mapped: a copy is the repaired page. */
+		if (dax_check(copy, DAX_PAGE, NEW, page) >= 0)
+			COUNT(r->torn);
+		COUNT(r->faults);
+		/* Drop the mapping of the page so that the next copy faults again. */
+		madvise(map, DAX_PAGE, MADV_DONTNEED);
+	}
+	_exit(0);
+}
+
+/*
+ * Readers (with the flag) and a page-faulter race resets of a poisoned page:
+ * none of them ever sees the page half repaired.
+ */
+TEST_F(fs, race_reset)
+{
+	const off_t page = 3 * DAX_PAGE;
+	const struct range bad[] = {
+		{ page + DAX_SECTOR, DAX_SECTOR },
+		{ page + 5 * DAX_SECTOR, DAX_SECTOR },
+	};
+	struct race *r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	long reads = 0, faults = 0, sigbus = 0;
+	uint8_t data[DAX_PAGE];
+	pid_t pids[3];
+	int fd, status;
+
+	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 2));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		close(fd);
+		return;
+	}
+	dax_fill(data, DAX_PAGE, NEW, page);
+	for (int round = 0; round < 10; round++) {
+		memset((void *)r, 0, sizeof(*r));
+		for (int i = 0; i < 3; i++) {
+			pids[i] = fork();
+			ASSERT_GE(pids[i], 0);
+			if (pids[i] == 0) {
+				if (i < 2)
+					race_reader(fd, page, bad, 2, r);
+				race_faulter(fd, page, r);
+			}
+		}
+		usleep(20000);
+		ASSERT_EQ(DAX_PAGE, rw2(fd, true, data, DAX_PAGE, page, RESET));
+		usleep(20000);
+		__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+		for (int i = 0; i < 3; i++) {
+			ASSERT_EQ(pids[i], waitpid(pids[i], &status, 0));
+			EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		}
+		EXPECT_EQ(0, r->torn)
+			TH_LOG("round %d: %ld reads, %ld faults, %ld SIGBUS", round, r->reads,
+			       r->faults, r->sigbus);
+		EXPECT_GT(r->reads, 0);
+		reads += r->reads;
+		faults += r->faults;
+		sigbus += r->sigbus;
+		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+		/* Damage the page again for the next round. */
+		ASSERT_EQ(0, dax_write_pattern(fd, page, DAX_PAGE, OLD));
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, bad[0].off, 1));
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, bad[1].off, 1));
+	}
+	TH_LOG("10 resets raced by %ld flagged reads, %ld faults on the repaired page, %ld SIGBUS",
+	       reads, faults, sigbus);
+	/* The faulter met the poison before the repairs and the page after them. */
+	EXPECT_GT(faults, 0);
+	EXPECT_GT(sigbus, 0);
+	close(fd);
+	munmap(r, sizeof(*r));
 }
 
 TEST_HARNESS_MAIN
