@@ -8,7 +8,7 @@
 #   rust     the patched kernel, rust_pmem
 #
 # Each run (guest/bench.sh) times plain DAX reads and writes on ext4 and
-# O_DIRECT block I/O with dd, best of several rounds, and the host prints
+# O_DIRECT block I/O with dd, best of 5 rounds of 1 GiB, and the host prints
 # MB/s and the ratios series/base and rust/series. The unpatched kernel is
 # built once, from the same fragment minus the series' own options, in
 # $DAX_CACHE/base-build. TCG timings are noisy: compare ratios, not MB/s.
