@@ -61,7 +61,7 @@ FIXTURE_TEARDOWN_PARENT(fs)
 		EXPECT_EQ(0, dax_reset_badblocks(&self->dev));
 }
 
-static int create(const char *name)
+static inline int create(const char *name)
 {
 	char path[256];
 

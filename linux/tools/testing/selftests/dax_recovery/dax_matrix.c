@@ -1,0 +1,311 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The bad-input matrix of RWF_IGNORE_HWERROR and RWF_RESET_HWERROR: every
+ * flag x direction x file x companion flag x I/O path, each cell asserting
+ * the documented result (see Documentation/filesystems/dax.rst):
+ *
+ *  - the flag of the other direction: EOPNOTSUPP;
+ *  - anything but a regular DAX file of ext4 or XFS whose driver recovers
+ *    (a non-DAX file of the same file system, the block device, a pipe,
+ *    tmpfs, and every file with nd_pmem): EOPNOTSUPP;
+ *  - RWF_RESET_HWERROR with RWF_NOWAIT: EINVAL;
+ *  - RWF_ATOMIC and RWF_DONTCACHE, which DAX files do not take: EOPNOTSUPP;
+ *  - otherwise the I/O is done: a flagged read returns the bytes asked
+ *    for, a flagged write writes them (RWF_APPEND at end of file).
+ *
+ * Every cell uses a fresh 8 KiB file (or stream) and checks that a refused
+ * call moved nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+
+#include "../kselftest_harness.h"
+#include "dax_fixture.h"
+
+#ifndef RWF_DONTCACHE
+#define RWF_DONTCACHE	0x00000080
+#endif
+#ifndef RWF_ATOMIC
+#define RWF_ATOMIC	0x00000040
+#endif
+
+#define LEN	4096
+#define FSIZE	(2 * LEN)
+
+static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	ssize_t n;
+
+	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	ssize_t res;
+	int ret;
+
+	ret = io_uring_queue_init(4, &ring, 0);
+	if (ret)
+		return ret;
+	sqe = io_uring_get_sqe(&ring);
+	if (write)
+		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
+	else
+		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
+	ret = io_uring_submit(&ring);
+	if (ret != 1) {
+		io_uring_queue_exit(&ring);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = io_uring_wait_cqe(&ring, &cqe);
+	res = ret ? ret : cqe->res;
+	if (!ret)
+		io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	return res;
+}
+
+static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev;
+	io_context_t ctx = 0;
+	ssize_t res;
+	int ret;
+
+	ret = io_setup(4, &ctx);
+	if (ret)
+		return ret;
+	if (write)
+		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
+	else
+		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
+	ret = io_submit(ctx, 1, cbs);
+	if (ret != 1) {
+		io_destroy(ctx);
+		return ret < 0 ? ret : -EIO;
+	}
+	ret = io_getevents(ctx, 1, 1, &ev, NULL);
+	res = ret == 1 ? (ssize_t)ev.res : -EIO;
+	io_destroy(ctx);
+	return res;
+}
+
+typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
+
+static const struct {
+	const char *name;
+	rw_fn fn;
+} paths[] = {
+	{ "preadv2/pwritev2", rw2 },
+	{ "io_uring", uring_rw },
+	{ "aio", aio_rw },
+};
+
+static const struct {
+	const char *name;
+	int flag;
+} combos[] = {
+	{ "-", 0 },
+	{ "NOWAIT", RWF_NOWAIT },
+	{ "APPEND", RWF_APPEND },
+	{ "DSYNC", RWF_DSYNC },
+	{ "SYNC", RWF_SYNC },
+	{ "ATOMIC", RWF_ATOMIC },
+	{ "DONTCACHE", RWF_DONTCACHE },
+};
+
+enum kind { DAX, DAX_ODIRECT, NOT_DAX, BLOCK_DEV, PIPE, TMPFS };
+
+static const char * const kinds[] = {
+	"DAX file", "DAX file, O_DIRECT", "non-DAX file", "block device", "pipe", "tmpfs file",
+};
+
+/* The documented result of one cell; 1 means "the I/O is done". */
+static int expected(enum kind k, bool recovers, int flag, bool write, int combo)
+{
+	bool read_flag = flag == RWF_IGNORE_HWERROR;
+
+	if (read_flag == write)
+		return -EOPNOTSUPP;
+	if ((k != DAX && k != DAX_ODIRECT) || !recovers)
+		return -EOPNOTSUPP;
+	if (combo == RWF_ATOMIC || combo == RWF_DONTCACHE)
+		return -EOPNOTSUPP;
+	if (flag == RWF_RESET_HWERROR && combo == RWF_NOWAIT)
+		return -EINVAL;
+	return 1;
+}
+
+/* A fresh file (or stream) of kind @k with FSIZE pattern bytes. */
+static int open_kind(enum kind k, const struct dax_dev *dev, int *peer)
+{
+	char path[64] = MNT "/cell";
+	uint8_t buf[FSIZE];
+	int fd, p[2];
+
+	*peer = -1;
+	dax_fill(buf, FSIZE, 7, 0);
+	switch (k) {
+	case PIPE:
+		if (pipe2(p, O_NONBLOCK))
+			return -1;
+		if (write(p[1], buf, FSIZE) != FSIZE)
+			return -1;
+		*peer = p[1];
+		return p[0];
+	case BLOCK_DEV:
+		fd = open(dev->path, O_RDWR);
+		if (fd >= 0 && pwrite(fd, buf, FSIZE, 0) != FSIZE)
+			return -1;
+		return fd;
+	case TMPFS:
+		snprintf(path, sizeof(path), "/dev/shm/dax_matrix");
+		break;
+	case NOT_DAX:
+		snprintf(path, sizeof(path), "%s", MNT "/plain/cell");
+		break;
+	default:
+		break;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | (k == DAX_ODIRECT ? O_DIRECT : 0), 0644);
+	if (fd < 0)
+		return -1;
+	if (pwrite(fd, buf, FSIZE, 0) != FSIZE || fsync(fd)) {
+		close(fd);
+		return -1;
+	}
+	if ((k == DAX || k == DAX_ODIRECT) != dax_file_is_dax(fd)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Nothing moved: the file still holds the pattern, no more, no less. */
+static bool untouched(enum kind k, int fd)
+{
+	uint8_t buf[FSIZE + 1];
+	struct stat st;
+
+	if (k == PIPE)
+		return read(fd, buf, sizeof(buf)) == FSIZE && dax_check(buf, FSIZE, 7, 0) < 0;
+	if (k != BLOCK_DEV && (fstat(fd, &st) || st.st_size != FSIZE))
+		return false;
+	return pread(fd, buf, FSIZE, 0) == FSIZE && dax_check(buf, FSIZE, 7, 0) < 0;
+}
+
+/* The I/O of a done cell happened: a read got the bytes, a write wrote them. */
+static bool done(int fd, bool write, int combo, const uint8_t *got)
+{
+	uint8_t buf[FSIZE + LEN];
+	struct stat st;
+
+	if (!write)
+		return dax_check(got, LEN, 7, LEN) < 0;
+	if (fstat(fd, &st))
+		return false;
+	if (combo == RWF_APPEND)
+		return st.st_size == FSIZE + LEN &&
+		       pread(fd, buf, LEN, FSIZE) == LEN && dax_check(buf, LEN, 9, 0) < 0;
+	return st.st_size == FSIZE && pread(fd, buf, LEN, LEN) == LEN &&
+	       dax_check(buf, LEN, 9, 0) < 0;
+}
+
+TEST_F(fs, matrix)
+{
+	const int flags[] = { RWF_IGNORE_HWERROR, RWF_RESET_HWERROR };
+	bool recovers = dax_driver_recovers(&self->dev);
+	int cells = 0, failed = 0;
+	void *buf;
+
+	ASSERT_EQ(0, posix_memalign(&buf, LEN, LEN));
+	/* A directory of non-DAX files: the file system remounted with dax=inode. */
+	ASSERT_EQ(0, dax_umount(MNT));
+	self->mounted = false;
+	ASSERT_EQ(0, mount(self->dev.path, MNT, variant->fstype, 0, "dax=inode"));
+	self->mounted = true;
+	ASSERT_EQ(0, mkdir(MNT "/plain", 0755));
+	ASSERT_EQ(0, dax_umount(MNT));
+	self->mounted = false;
+	ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
+	self->mounted = true;
+
+	for (enum kind k = DAX; k <= TMPFS; k++) {
+		if (k == NOT_DAX) {
+			ASSERT_EQ(0, dax_umount(MNT));
+			self->mounted = false;
+			ASSERT_EQ(0, mount(self->dev.path, MNT, variant->fstype, 0, "dax=inode"));
+			self->mounted = true;
+		} else if (k == BLOCK_DEV) {
+			/* The block device, with the file system unmounted. */
+			ASSERT_EQ(0, dax_umount(MNT));
+			self->mounted = false;
+		}
+		for (size_t i = 0; i < 2 * 2 * ARRAY_SIZE(combos) * ARRAY_SIZE(paths); i++) {
+			/* Cell i: flag, direction, companion flag, path. */
+			size_t p = i % ARRAY_SIZE(paths);
+			size_t c = i / ARRAY_SIZE(paths) % ARRAY_SIZE(combos);
+			int w = i / (ARRAY_SIZE(paths) * ARRAY_SIZE(combos)) % 2;
+			size_t f = i / (2 * ARRAY_SIZE(paths) * ARRAY_SIZE(combos));
+			int want = expected(k, recovers, flags[f], w, combos[c].flag);
+			int peer, fd = open_kind(k, &self->dev, &peer);
+			off_t off = k == PIPE ? -1 : LEN;
+			ssize_t got;
+			bool ok;
+
+			ASSERT_GE(fd, 0) TH_LOG("%s", kinds[k]);
+			dax_fill(buf, LEN, 9, 0);
+			if (!w)
+				memset(buf, 0, LEN);
+			/* A pipe is written through its other end. */
+			got = paths[p].fn(k == PIPE && w ? peer : fd, w, buf, LEN, off,
+					  flags[f] | combos[c].flag);
+			if (want == 1)
+				ok = got == LEN && done(fd, w, combos[c].flag, buf);
+			else
+				ok = got == want && untouched(k, fd);
+			if (!ok) {
+				failed++;
+				TH_LOG("%s, %s, %s, %s, %s: got %zd, want %s", kinds[k],
+				       flags[f] == RWF_IGNORE_HWERROR ? "IGNORE" : "RESET",
+				       w ? "write" : "read", combos[c].name, paths[p].name, got,
+				       want == 1 ? "done" : strerror(-want));
+			}
+			cells++;
+			close(fd);
+			if (peer >= 0)
+				close(peer);
+		}
+		if (k == NOT_DAX) {
+			ASSERT_EQ(0, dax_umount(MNT));
+			self->mounted = false;
+			ASSERT_EQ(0, dax_mount(&self->dev, variant->fstype, MNT));
+			self->mounted = true;
+		}
+	}
+	unlink("/dev/shm/dax_matrix");
+	TH_LOG("%d cells, %d wrong", cells, failed);
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(2 * 2 * 7 * 3 * 6, cells);
+	free(buf);
+}
+
+TEST_HARNESS_MAIN
