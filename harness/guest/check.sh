@@ -2,24 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM: the dax_recovery kselftests through the kernel's own
 # runner (KTAP on stdout), once per pmem driver: the C nd_pmem and the Rust
-# rust_pmem. Before each run the other driver is unloaded and this one
-# loaded; namespaces rebind to it. Each run is preceded by a
+# rust_pmem. Before each run pmem-driver.sh unloads the other driver, keeps
+# it from being autoloaded, and loads this one; namespaces rebind to it. Each run is preceded by a
 # "# daxvm-suite: <driver>" marker that the host's summary groups by.
 # Arguments are passed to run_kselftest.sh, so "-t dax_recovery:dax_testbed"
 # runs one program. DAXVM_DRIVERS overrides the list of drivers.
 cd /opt/kselftest || exit 1
 rc=0
-mkdir -p /etc/modprobe.d
 for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
-	# ndctl loads nd_pmem by its module alias when it enables a namespace:
-	# keep it out while the other driver is tested.
-	rm -f /etc/modprobe.d/daxvm-pmem.conf
-	for other in nd_pmem rust_pmem; do
-		[ "$other" = "$drv" ] && continue
-		modprobe -r "$other" 2>/dev/null
-		echo "install $other /bin/true" >> /etc/modprobe.d/daxvm-pmem.conf
-	done
-	if ! modprobe "$drv"; then
+	if ! /opt/daxvm/pmem-driver.sh "$drv"; then
 		echo "# daxvm-suite: $drv"
 		echo "not ok 1 load $drv"
 		rc=1

@@ -10,11 +10,8 @@ say "1. The emulated NVDIMM: one region, labelled, with free capacity"
 run ndctl list -R
 
 say "2. The Rust pmem driver of this series takes over from nd_pmem"
-run modprobe -r nd_pmem
-# ndctl would load nd_pmem again by its alias when it enables a namespace.
-mkdir -p /etc/modprobe.d
-run sh -c 'echo "install nd_pmem /bin/true" > /etc/modprobe.d/pmem.conf'
-run modprobe rust_pmem
+# Unloads nd_pmem, keeps ndctl from loading it again by its alias, loads rust_pmem.
+run /opt/daxvm/pmem-driver.sh rust_pmem
 run lsmod
 
 say "3. An fsdax namespace (struct pages on the device), ext4 mounted with -o dax"

@@ -490,10 +490,8 @@ impl dax::Operations for PmemDax {
         bytes: usize,
         iter: &mut IovIterDest<'_>,
     ) -> usize {
-        match pmem.data_pos(addr) {
-            Some(pos) => pmem.recovery_read(pos, bytes, iter),
-            None => 0,
-        }
+        pmem.data_pos(addr)
+            .map_or(0, |pos| pmem.recovery_read(pos, bytes, iter))
     }
 
     fn recovery_copy_from_iter(
@@ -503,10 +501,8 @@ impl dax::Operations for PmemDax {
         bytes: usize,
         iter: &mut IovIterSource<'_>,
     ) -> usize {
-        match pmem.data_pos(addr) {
-            Some(pos) => pmem.recovery_write_iter(pos, bytes, iter),
-            None => 0,
-        }
+        pmem.data_pos(addr)
+            .map_or(0, |pos| pmem.recovery_write_iter(pos, bytes, iter))
     }
 }
 

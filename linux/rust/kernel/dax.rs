@@ -124,6 +124,15 @@ pub trait Operations: Sized {
     }
 }
 
+/// [`Operations::recovery_write`] or [`Operations::recovery_copy_from_iter`].
+type RecoveryWriteOp<T> = fn(
+    <<T as Operations>::Data as ForeignOwnable>::Borrowed<'_>,
+    u64,
+    *mut c_void,
+    usize,
+    &mut IovIterSource<'_>,
+) -> usize;
+
 /// Properties of a new [`Device`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Flags {
@@ -342,12 +351,20 @@ impl<T: Operations> Device<T> {
         }
     }
 
-    extern "C" fn recovery_write_callback(
+    /// Runs `op`, a recovery write, with the device's data and the source iterator; 0 if the
+    /// device is being killed.
+    ///
+    /// # Safety
+    ///
+    /// `dax` is a device of this type, called on by the DAX core, and `iter` a valid source
+    /// iterator for the duration of the call.
+    unsafe fn recovery_write_op(
         dax: *mut bindings::dax_device,
         pgoff: usize,
         addr: *mut c_void,
         bytes: usize,
         iter: *mut bindings::iov_iter,
+        op: RecoveryWriteOp<T>,
     ) -> usize {
         // SAFETY: Called by the DAX core on a device of this type.
         let Some(data) = (unsafe { Self::data(dax) }) else {
@@ -355,7 +372,18 @@ impl<T: Operations> Device<T> {
         };
         // SAFETY: `iter` is a valid source iterator for the duration of the call.
         let iter = unsafe { IovIterSource::from_raw(iter) };
-        T::recovery_write(data, pgoff as u64, addr, bytes, iter)
+        op(data, pgoff as u64, addr, bytes, iter)
+    }
+
+    extern "C" fn recovery_write_callback(
+        dax: *mut bindings::dax_device,
+        pgoff: usize,
+        addr: *mut c_void,
+        bytes: usize,
+        iter: *mut bindings::iov_iter,
+    ) -> usize {
+        // SAFETY: The DAX core calls this on a device of this type with a valid iterator.
+        unsafe { Self::recovery_write_op(dax, pgoff, addr, bytes, iter, T::recovery_write) }
     }
 
     extern "C" fn recovery_copy_to_iter_callback(
@@ -381,13 +409,10 @@ impl<T: Operations> Device<T> {
         bytes: usize,
         iter: *mut bindings::iov_iter,
     ) -> usize {
-        // SAFETY: Called by the DAX core on a device of this type.
-        let Some(data) = (unsafe { Self::data(dax) }) else {
-            return 0;
-        };
-        // SAFETY: `iter` is a valid source iterator for the duration of the call.
-        let iter = unsafe { IovIterSource::from_raw(iter) };
-        T::recovery_copy_from_iter(data, pgoff as u64, addr, bytes, iter)
+        // SAFETY: The DAX core calls this on a device of this type with a valid iterator.
+        unsafe {
+            Self::recovery_write_op(dax, pgoff, addr, bytes, iter, T::recovery_copy_from_iter)
+        }
     }
 }
 

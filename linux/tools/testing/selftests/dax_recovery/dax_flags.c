@@ -11,8 +11,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libaio.h>
-#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,87 +19,10 @@
 
 #include "../kselftest_harness.h"
 #include "dax_fixture.h"
+#include "dax_io.h"
 
 #define IGNORE	RWF_IGNORE_HWERROR
 #define RESET	RWF_RESET_HWERROR
-
-/* preadv2/pwritev2 of @len bytes of @buf; returns the result or -errno. */
-static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	ssize_t n;
-
-	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	struct io_uring ring;
-	ssize_t res;
-	int ret;
-
-	ret = io_uring_queue_init(4, &ring, 0);
-	if (ret)
-		return ret;
-	sqe = io_uring_get_sqe(&ring);
-	if (write)
-		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
-	else
-		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
-	ret = io_uring_submit(&ring);
-	if (ret != 1) {
-		io_uring_queue_exit(&ring);
-		return ret < 0 ? ret : -EIO;
-	}
-	ret = io_uring_wait_cqe(&ring, &cqe);
-	res = ret ? ret : cqe->res;
-	if (!ret)
-		io_uring_cqe_seen(&ring, cqe);
-	io_uring_queue_exit(&ring);
-	return res;
-}
-
-static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct iocb cb, *cbs[1] = { &cb };
-	struct io_event ev;
-	io_context_t ctx = 0;
-	ssize_t res;
-	int ret;
-
-	ret = io_setup(4, &ctx);
-	if (ret)
-		return ret;
-	if (write)
-		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
-	else
-		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
-	ret = io_submit(ctx, 1, cbs);
-	if (ret != 1) {
-		io_destroy(ctx);
-		return ret < 0 ? ret : -EIO;	/* rejected at submission */
-	}
-	ret = io_getevents(ctx, 1, 1, &ev, NULL);
-	res = ret == 1 ? (ssize_t)ev.res : -EIO;
-	io_destroy(ctx);
-	return res;
-}
-
-typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
-
-static const struct {
-	const char *name;
-	rw_fn fn;
-} paths[] = {
-	{ "preadv2/pwritev2", rw2 },
-	{ "io_uring", uring_rw },
-	{ "aio", aio_rw },
-};
 
 TEST(flag_values)
 {
@@ -122,13 +43,13 @@ TEST(not_dax_tmpfs)
 	unlink(path);
 	dax_fill((uint8_t *)buf, sizeof(buf), 5, 0);
 	ASSERT_EQ(sizeof(buf), write(fd, buf, sizeof(buf)));
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 'x', sizeof(buf));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, 0, 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, 0, 0, RESET));
 	}
 	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), 0));
 	EXPECT_EQ(-1, dax_check((uint8_t *)back, sizeof(back), 5, 0));
@@ -141,15 +62,15 @@ TEST(not_dax_pipe)
 	int p[2];
 
 	ASSERT_EQ(0, pipe2(p, O_NONBLOCK));
-	ASSERT_EQ(-EOPNOTSUPP, rw2(p[1], true, buf, sizeof(buf), -1, RESET));
-	ASSERT_EQ(-EOPNOTSUPP, rw2(p[1], true, buf, 0, -1, RESET));
+	ASSERT_EQ(-EOPNOTSUPP, dax_rw2(p[1], true, buf, sizeof(buf), -1, RESET));
+	ASSERT_EQ(-EOPNOTSUPP, dax_rw2(p[1], true, buf, 0, -1, RESET));
 	/* Nothing went into the pipe. */
-	EXPECT_EQ(-EAGAIN, rw2(p[0], false, buf, sizeof(buf), -1, 0));
+	EXPECT_EQ(-EAGAIN, dax_rw2(p[0], false, buf, sizeof(buf), -1, 0));
 	ASSERT_EQ(sizeof(buf), write(p[1], buf, sizeof(buf)));
-	EXPECT_EQ(-EOPNOTSUPP, rw2(p[0], false, buf, sizeof(buf), -1, IGNORE));
-	EXPECT_EQ(-EOPNOTSUPP, rw2(p[0], false, buf, 0, -1, IGNORE));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(p[0], false, buf, sizeof(buf), -1, IGNORE));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(p[0], false, buf, 0, -1, IGNORE));
 	/* ... and nothing came out of it. */
-	EXPECT_EQ((ssize_t)sizeof(buf), rw2(p[0], false, buf, sizeof(buf), -1, 0));
+	EXPECT_EQ((ssize_t)sizeof(buf), dax_rw2(p[0], false, buf, sizeof(buf), -1, 0));
 	close(p[0]);
 	close(p[1]);
 }
@@ -167,12 +88,12 @@ TEST(not_dax_block_device)
 	fd = open(dev.path, O_RDWR);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(DAX_SECTOR, pread(fd, back, sizeof(back), 0));
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, 0, 0, IGNORE));
 		memset(buf, 0x77, sizeof(buf));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET));
 	}
 	ASSERT_EQ(DAX_SECTOR, pread(fd, buf, sizeof(buf), 0));
 	EXPECT_EQ(0, memcmp(buf, back, sizeof(buf)));
@@ -210,10 +131,10 @@ TEST_F(fs, probe)
 	ASSERT_GE(fd, 0);
 	TH_LOG("driver %s: flags %ssupported", dax_driver(&self->dev, drv, sizeof(drv)),
 	       supported ? "" : "not ");
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
-		EXPECT_EQ(want, paths[p].fn(fd, false, buf, 0, 0, IGNORE));
-		EXPECT_EQ(want, paths[p].fn(fd, true, buf, 0, 0, RESET));
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
+		EXPECT_EQ(want, dax_paths[p].fn(fd, false, buf, 0, 0, IGNORE));
+		EXPECT_EQ(want, dax_paths[p].fn(fd, true, buf, 0, 0, RESET));
 	}
 	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
 	close(fd);
@@ -226,17 +147,17 @@ TEST_F(fs, wrong_direction)
 	int fd = dax_file(_metadata, DAX_PAGE);
 
 	ASSERT_GE(fd, 0);
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0x33, sizeof(buf));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, 0, 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0, RESET));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, 0, 0, RESET));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, sizeof(buf), 0,
-						   IGNORE | RESET));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, sizeof(buf), 0,
-						   IGNORE | RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, sizeof(buf), 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, 0, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, sizeof(buf), 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, 0, 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, sizeof(buf), 0,
+						       IGNORE | RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, sizeof(buf), 0,
+						       IGNORE | RESET));
 	}
 	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
 	close(fd);
@@ -251,11 +172,11 @@ TEST_F(fs, reset_nowait)
 
 	ASSERT_GE(fd, 0);
 	memset(buf, 0x44, sizeof(buf));
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
-		EXPECT_EQ(want, paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET | RWF_NOWAIT));
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
+		EXPECT_EQ(want, dax_paths[p].fn(fd, true, buf, sizeof(buf), 0, RESET | RWF_NOWAIT));
 	}
-	EXPECT_EQ(want, rw2(fd, true, buf, 0, 0, RESET | RWF_NOWAIT));
+	EXPECT_EQ(want, dax_rw2(fd, true, buf, 0, 0, RESET | RWF_NOWAIT));
 	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
 	close(fd);
 }
@@ -267,10 +188,10 @@ TEST_F(fs, unknown_bits)
 	int fd = dax_file(_metadata, DAX_PAGE);
 
 	ASSERT_GE(fd, 0);
-	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, sizeof(buf), 0, 0x40000000));
-	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, sizeof(buf), 0, IGNORE | 0x800));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, false, buf, sizeof(buf), 0, 0x40000000));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, false, buf, sizeof(buf), 0, IGNORE | 0x800));
 	memset(buf, 0x55, sizeof(buf));
-	EXPECT_EQ(-EOPNOTSUPP, rw2(fd, true, buf, sizeof(buf), 0, RESET | 0x800));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, buf, sizeof(buf), 0, RESET | 0x800));
 	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
 	close(fd);
 }
@@ -287,18 +208,18 @@ TEST_F(fs, clean_file)
 	int fd = dax_file(_metadata, len);
 
 	ASSERT_GE(fd, 0);
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0xee, sizeof(buf));
 		if (!supported) {
-			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, len, 0, IGNORE));
-			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, len, 0, RESET));
+			EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, len, 0, IGNORE));
+			EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, len, 0, RESET));
 			continue;
 		}
-		ASSERT_EQ((ssize_t)(len - 100), paths[p].fn(fd, false, buf, len, 100, IGNORE));
+		ASSERT_EQ((ssize_t)(len - 100), dax_paths[p].fn(fd, false, buf, len, 100, IGNORE));
 		EXPECT_EQ(-1, dax_check(buf, len - 100, 11, 100));
 		dax_fill(buf, len, 11, 0);
-		ASSERT_EQ((ssize_t)len, paths[p].fn(fd, true, buf, len, 0, RESET));
+		ASSERT_EQ((ssize_t)len, dax_paths[p].fn(fd, true, buf, len, 0, RESET));
 	}
 	EXPECT_TRUE(unchanged(fd, len));
 	close(fd);

@@ -19,8 +19,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libaio.h>
-#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +29,7 @@
 
 #include "../kselftest_harness.h"
 #include "dax_fixture.h"
+#include "dax_io.h"
 
 #ifndef RWF_DONTCACHE
 #define RWF_DONTCACHE	0x00000080
@@ -41,83 +40,6 @@
 
 #define LEN	4096
 #define FSIZE	(2 * LEN)
-
-static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	ssize_t n;
-
-	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	struct io_uring ring;
-	ssize_t res;
-	int ret;
-
-	ret = io_uring_queue_init(4, &ring, 0);
-	if (ret)
-		return ret;
-	sqe = io_uring_get_sqe(&ring);
-	if (write)
-		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
-	else
-		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
-	ret = io_uring_submit(&ring);
-	if (ret != 1) {
-		io_uring_queue_exit(&ring);
-		return ret < 0 ? ret : -EIO;
-	}
-	ret = io_uring_wait_cqe(&ring, &cqe);
-	res = ret ? ret : cqe->res;
-	if (!ret)
-		io_uring_cqe_seen(&ring, cqe);
-	io_uring_queue_exit(&ring);
-	return res;
-}
-
-static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct iocb cb, *cbs[1] = { &cb };
-	struct io_event ev;
-	io_context_t ctx = 0;
-	ssize_t res;
-	int ret;
-
-	ret = io_setup(4, &ctx);
-	if (ret)
-		return ret;
-	if (write)
-		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
-	else
-		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
-	ret = io_submit(ctx, 1, cbs);
-	if (ret != 1) {
-		io_destroy(ctx);
-		return ret < 0 ? ret : -EIO;
-	}
-	ret = io_getevents(ctx, 1, 1, &ev, NULL);
-	res = ret == 1 ? (ssize_t)ev.res : -EIO;
-	io_destroy(ctx);
-	return res;
-}
-
-typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
-
-static const struct {
-	const char *name;
-	rw_fn fn;
-} paths[] = {
-	{ "preadv2/pwritev2", rw2 },
-	{ "io_uring", uring_rw },
-	{ "aio", aio_rw },
-};
 
 static const struct {
 	const char *name;
@@ -259,12 +181,12 @@ TEST_F(fs, matrix)
 			ASSERT_EQ(0, dax_umount(MNT));
 			self->mounted = false;
 		}
-		for (size_t i = 0; i < 2 * 2 * ARRAY_SIZE(combos) * ARRAY_SIZE(paths); i++) {
+		for (size_t i = 0; i < 2 * 2 * ARRAY_SIZE(combos) * DAX_NPATHS; i++) {
 			/* Cell i: flag, direction, companion flag, path. */
-			size_t p = i % ARRAY_SIZE(paths);
-			size_t c = i / ARRAY_SIZE(paths) % ARRAY_SIZE(combos);
-			int w = i / (ARRAY_SIZE(paths) * ARRAY_SIZE(combos)) % 2;
-			size_t f = i / (2 * ARRAY_SIZE(paths) * ARRAY_SIZE(combos));
+			size_t p = i % DAX_NPATHS;
+			size_t c = i / DAX_NPATHS % ARRAY_SIZE(combos);
+			int w = i / (DAX_NPATHS * ARRAY_SIZE(combos)) % 2;
+			size_t f = i / (2 * DAX_NPATHS * ARRAY_SIZE(combos));
 			int want = expected(k, recovers, flags[f], w, combos[c].flag);
 			int peer, fd = open_kind(k, &self->dev, &peer);
 			off_t off = k == PIPE ? -1 : LEN;
@@ -276,8 +198,8 @@ TEST_F(fs, matrix)
 			if (!w)
 				memset(buf, 0, LEN);
 			/* A pipe is written through its other end. */
-			got = paths[p].fn(k == PIPE && w ? peer : fd, w, buf, LEN, off,
-					  flags[f] | combos[c].flag);
+			got = dax_paths[p].fn(k == PIPE && w ? peer : fd, w, buf, LEN, off,
+					      flags[f] | combos[c].flag);
 			if (want == 1)
 				ok = got == LEN && done(fd, w, combos[c].flag, buf);
 			else
@@ -286,7 +208,7 @@ TEST_F(fs, matrix)
 				failed++;
 				TH_LOG("%s, %s, %s, %s, %s: got %zd, want %s", kinds[k],
 				       flags[f] == RWF_IGNORE_HWERROR ? "IGNORE" : "RESET",
-				       w ? "write" : "read", combos[c].name, paths[p].name, got,
+				       w ? "write" : "read", combos[c].name, dax_paths[p].name, got,
 				       want == 1 ? "done" : strerror(-want));
 			}
 			cells++;

@@ -13,8 +13,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <libaio.h>
-#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +26,7 @@
 
 #include "../kselftest_harness.h"
 #include "dax_fixture.h"
+#include "dax_io.h"
 
 #define IGNORE	RWF_IGNORE_HWERROR
 #define RESET	RWF_RESET_HWERROR
@@ -35,83 +34,6 @@
 #define NEW	22	/* pattern seed of the data a reset writes */
 #define PAGES	8
 #define FLEN	(PAGES * DAX_PAGE)
-
-static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	ssize_t n;
-
-	n = write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
-	return n < 0 ? -errno : n;
-}
-
-static ssize_t uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct io_uring_cqe *cqe;
-	struct io_uring_sqe *sqe;
-	struct io_uring ring;
-	ssize_t res;
-	int ret;
-
-	ret = io_uring_queue_init(4, &ring, 0);
-	if (ret)
-		return ret;
-	sqe = io_uring_get_sqe(&ring);
-	if (write)
-		io_uring_prep_writev2(sqe, fd, &iov, 1, off, flags);
-	else
-		io_uring_prep_readv2(sqe, fd, &iov, 1, off, flags);
-	ret = io_uring_submit(&ring);
-	if (ret != 1) {
-		io_uring_queue_exit(&ring);
-		return ret < 0 ? ret : -EIO;
-	}
-	ret = io_uring_wait_cqe(&ring, &cqe);
-	res = ret ? ret : cqe->res;
-	if (!ret)
-		io_uring_cqe_seen(&ring, cqe);
-	io_uring_queue_exit(&ring);
-	return res;
-}
-
-static ssize_t aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-	struct iocb cb, *cbs[1] = { &cb };
-	struct io_event ev;
-	io_context_t ctx = 0;
-	ssize_t res;
-	int ret;
-
-	ret = io_setup(4, &ctx);
-	if (ret)
-		return ret;
-	if (write)
-		io_prep_pwritev2(&cb, fd, &iov, 1, off, flags);
-	else
-		io_prep_preadv2(&cb, fd, &iov, 1, off, flags);
-	ret = io_submit(ctx, 1, cbs);
-	if (ret != 1) {
-		io_destroy(ctx);
-		return ret < 0 ? ret : -EIO;
-	}
-	ret = io_getevents(ctx, 1, 1, &ev, NULL);
-	res = ret == 1 ? (ssize_t)ev.res : -EIO;
-	io_destroy(ctx);
-	return res;
-}
-
-typedef ssize_t (*rw_fn)(int fd, bool write, void *buf, size_t len, off_t off, int flags);
-
-static const struct {
-	const char *name;
-	rw_fn fn;
-} paths[] = {
-	{ "preadv2/pwritev2", rw2 },
-	{ "io_uring", uring_rw },
-	{ "aio", aio_rw },
-};
 
 /* A bad range of the file, in bytes. */
 struct range {
@@ -167,10 +89,10 @@ static void expect_unsupported(struct __test_metadata *_metadata, int fd,
 	uint8_t *buf = malloc(FLEN);
 
 	ASSERT_NE(NULL, buf);
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
 		memset(buf, 0xa5, FLEN);
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
-		EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, true, buf, FLEN, 0, RESET));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, true, buf, FLEN, 0, RESET));
 	}
 	/* Plain reads still return the bytes before the first bad one. */
 	EXPECT_EQ((ssize_t)bad->off, pread(fd, buf, FLEN, 0));
@@ -193,16 +115,16 @@ static void ignore_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
-	for (size_t p = 0; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
+	for (size_t p = 0; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0xa5, FLEN);
-		ASSERT_EQ(FLEN, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		ASSERT_EQ(FLEN, dax_paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
 		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, nbad));
 	}
 	/* Unaligned, from inside the first bad range to the end of the file. */
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ((ssize_t)(FLEN - bad[0].off - 7),
-		  rw2(fd, false, buf, FLEN, bad[0].off + 7, IGNORE));
+		  dax_rw2(fd, false, buf, FLEN, bad[0].off + 7, IGNORE));
 	EXPECT_EQ(-1, check_ignored(buf, bad[0].off + 7, FLEN - bad[0].off - 7, bad, nbad));
 	/* Reading around poison does not clear it: plain reads still stop. */
 	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
@@ -255,18 +177,18 @@ TEST_F(fs, ignore_whole_file)
 	ASSERT_NE(NULL, buf);
 	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
 	if (!dax_driver_recovers(&self->dev)) {
-		for (size_t p = 0; p < ARRAY_SIZE(paths); p++)
-			EXPECT_EQ(-EOPNOTSUPP, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		for (size_t p = 0; p < DAX_NPATHS; p++)
+			EXPECT_EQ(-EOPNOTSUPP, dax_paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
 		EXPECT_EQ(-1, pread(fd, buf, FLEN, 0));
 		EXPECT_EQ(EIO, errno);
 	} else {
 		memset(buf, 0xa5, FLEN);
-		ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+		ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 		/* All zeros: nothing of what the bad sectors hold comes back. */
 		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
 		/* Reads end at EOF as usual. */
-		EXPECT_EQ(100, rw2(fd, false, buf, 4096, FLEN - 100, IGNORE));
-		EXPECT_EQ(0, rw2(fd, false, buf, 4096, FLEN, IGNORE));
+		EXPECT_EQ(100, dax_rw2(fd, false, buf, 4096, FLEN - 100, IGNORE));
+		EXPECT_EQ(0, dax_rw2(fd, false, buf, 4096, FLEN, IGNORE));
 	}
 	free(buf);
 	close(fd);
@@ -293,7 +215,7 @@ static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 		goto out;
 	}
 	dax_fill(data, len, NEW, off);
-	ASSERT_EQ((ssize_t)len, rw2(fd, true, data, len, off, RESET));
+	ASSERT_EQ((ssize_t)len, dax_rw2(fd, true, data, len, off, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(dev));
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
@@ -377,7 +299,7 @@ TEST_F(fs, reset_clean_range)
 		return;
 	}
 	dax_fill(data, sizeof(data), NEW, DAX_PAGE);
-	ASSERT_EQ(sizeof(data), rw2(fd, true, data, sizeof(data), DAX_PAGE, RESET));
+	ASSERT_EQ(sizeof(data), dax_rw2(fd, true, data, sizeof(data), DAX_PAGE, RESET));
 	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), DAX_PAGE));
 	EXPECT_EQ(0, memcmp(data, back, sizeof(back)));
 	/* The poison elsewhere is untouched. */
@@ -400,17 +322,17 @@ TEST_F(fs, async_paths)
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
-	for (size_t p = 1; p < ARRAY_SIZE(paths); p++) {
-		TH_LOG("%s", paths[p].name);
+	for (size_t p = 1; p < DAX_NPATHS; p++) {
+		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0xa5, FLEN);
-		ASSERT_EQ(FLEN, paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
+		ASSERT_EQ(FLEN, dax_paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
 		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
 	}
 	/* Repair through io_uring, check through aio. */
 	dax_fill(buf, DAX_SECTOR, NEW, bad[0].off);
-	ASSERT_EQ(DAX_SECTOR, uring_rw(fd, true, buf, DAX_SECTOR, bad[0].off, RESET));
+	ASSERT_EQ(DAX_SECTOR, dax_uring_rw(fd, true, buf, DAX_SECTOR, bad[0].off, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
-	ASSERT_EQ(DAX_SECTOR, aio_rw(fd, false, buf, DAX_SECTOR, bad[0].off, 0));
+	ASSERT_EQ(DAX_SECTOR, dax_aio_rw(fd, false, buf, DAX_SECTOR, bad[0].off, 0));
 	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, NEW, bad[0].off));
 out:
 	free(buf);
@@ -439,7 +361,7 @@ TEST_F(fs, unprivileged)
 		rd = open(MNT "/damaged", O_RDONLY);
 		if (rd < 0)
 			_exit(11);
-		if (rw2(rd, false, buf, sizeof(buf), 4 * DAX_PAGE, IGNORE) !=
+		if (dax_rw2(rd, false, buf, sizeof(buf), 4 * DAX_PAGE, IGNORE) !=
 		    (supported ? DAX_PAGE : -EOPNOTSUPP))
 			_exit(12);
 		/* No write access, no reset: the open fails as for any write. */
@@ -450,7 +372,7 @@ TEST_F(fs, unprivileged)
 		 * A read-only descriptor cannot write, with or without the
 		 * flag: the access check comes before the flag's.
 		 */
-		if (rw2(rd, true, buf, sizeof(buf), 4 * DAX_PAGE, RESET) != -EBADF)
+		if (dax_rw2(rd, true, buf, sizeof(buf), 4 * DAX_PAGE, RESET) != -EBADF)
 			_exit(14);
 		_exit(0);
 	}
@@ -471,7 +393,7 @@ TEST_F(fs, unprivileged)
 		if (wr < 0)
 			_exit(11);
 		dax_fill(buf, sizeof(buf), NEW, bad[0].off);
-		if (rw2(wr, true, buf, sizeof(buf), bad[0].off, RESET) !=
+		if (dax_rw2(wr, true, buf, sizeof(buf), bad[0].off, RESET) !=
 		    (supported ? DAX_SECTOR : -EOPNOTSUPP))
 			_exit(12);
 		_exit(0);
@@ -516,14 +438,14 @@ TEST_F(fs, ignore_consumed_poison)
 	ASSERT_NE(NULL, buf);
 	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, NULL, 0));
 	if (!dax_driver_recovers(&self->dev)) {
-		EXPECT_EQ(-EOPNOTSUPP, rw2(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 		goto out;
 	}
 	sector = dax_file_sector(fd, at);
 	ASSERT_GE(sector, 0);
 	ASSERT_EQ(0, arm(&self->dev, "mc", sector * DAX_SECTOR + at % DAX_SECTOR, 1));
 	memset(buf, 0xa5, FLEN);
-	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
 	/* From now on the sector is known-bad. */
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
@@ -532,7 +454,7 @@ TEST_F(fs, ignore_consumed_poison)
 	EXPECT_EQ(EIO, errno);
 	/* ... and a reset repairs it. */
 	dax_fill(buf, DAX_SECTOR, NEW, at - at % DAX_SECTOR);
-	EXPECT_EQ(DAX_SECTOR, rw2(fd, true, buf, DAX_SECTOR, at - at % DAX_SECTOR, RESET));
+	EXPECT_EQ(DAX_SECTOR, dax_rw2(fd, true, buf, DAX_SECTOR, at - at % DAX_SECTOR, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
 out:
@@ -559,20 +481,20 @@ TEST_F(fs, reset_clear_fails)
 	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
 	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
 	dax_fill(buf, 2 * DAX_PAGE, NEW, DAX_PAGE);
-	EXPECT_EQ(DAX_PAGE, rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
+	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
 	/* Page 2 alone: nothing written. */
 	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
-	EXPECT_EQ(-EIO, rw2(fd, true, buf + DAX_PAGE, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, DAX_PAGE, 2 * DAX_PAGE, RESET));
 	/* The poison and the page's good bytes are as they were. */
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 	memset(buf, 0xa5, FLEN);
-	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, IGNORE));
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 	EXPECT_EQ(-1, dax_check(buf + DAX_PAGE, DAX_PAGE, NEW, DAX_PAGE));
 	EXPECT_EQ(-1, check_ignored(buf + 2 * DAX_PAGE, 2 * DAX_PAGE, FLEN - 2 * DAX_PAGE,
 				    bad, 1));
 	/* Without the injected failure the same reset succeeds. */
 	dax_fill(buf, DAX_PAGE, NEW, 2 * DAX_PAGE);
-	EXPECT_EQ(DAX_PAGE, rw2(fd, true, buf, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, DAX_PAGE, 2 * DAX_PAGE, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 out:
 	free(buf);
@@ -601,7 +523,7 @@ static void race_reader(int fd, off_t page, const struct range *bad, int nbad,
 	uint8_t buf[DAX_PAGE];
 
 	while (!STOPPED(r)) {
-		if (rw2(fd, false, buf, DAX_PAGE, page, IGNORE) != DAX_PAGE ||
+		if (dax_rw2(fd, false, buf, DAX_PAGE, page, IGNORE) != DAX_PAGE ||
 		    !whole_state(buf, page, bad, nbad))
 			COUNT(r->torn);
 		COUNT(r->reads);
@@ -680,7 +602,7 @@ TEST_F(fs, race_reset)
 			}
 		}
 		usleep(20000);
-		ASSERT_EQ(DAX_PAGE, rw2(fd, true, data, DAX_PAGE, page, RESET));
+		ASSERT_EQ(DAX_PAGE, dax_rw2(fd, true, data, DAX_PAGE, page, RESET));
 		usleep(20000);
 		__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
 		for (int i = 0; i < 3; i++) {
