@@ -6,6 +6,8 @@
 #   make run            build, boot, show the recovery story step by step
 #   make check          build, boot, run every test; last line "N passed, N failed"
 #   make check T=prog   run one selftest program (ARGS="-r fixture.variant.test" picks cases)
+#   make check-debug    make check on a debug kernel (lockdep, KASAN, UBSAN, KFENCE, ...)
+#                       built in its own tree; any kernel report fails the run
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make series         the upstream series: git format-patch with a cover letter
@@ -15,7 +17,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check shell bench series clean distclean
+.PHONY: all deps base tree build run check check-debug shell bench series clean distclean
 
 all: build
 
@@ -33,6 +35,13 @@ build: base
 
 check: base
 	@$(H)/check.sh
+
+# The debug kernel has its own build tree and initramfs, so switching
+# between the two costs nothing once both are built.
+check-debug: base
+	@DAX_BUILD=$${DAX_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dax-recovery}/build-debug \
+	 DAX_VMDIR=$${DAX_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dax-recovery}/vm-debug \
+	 DAX_CONFIG_EXTRA=debug.config DAXVM_TIMEOUT=$${DAXVM_TIMEOUT:-7200} $(H)/check.sh
 
 run: build
 	@$(H)/vm.sh --name run -- /opt/daxvm/demo.sh

@@ -40,6 +40,18 @@ kernel::module_nd_driver! {
 }
 
 const SECTOR_SHIFT: u32 = 9;
+const CACHE_LINE: usize = 64;
+
+/// Why a machine-check-safe copy to an iterator stopped short.
+#[derive(Debug, PartialEq)]
+enum Stop {
+    /// It did not: every byte was copied.
+    Done,
+    /// At poison, at the first byte not copied.
+    Poison,
+    /// The destination faulted.
+    Fault,
+}
 
 /// Where a memory failure of the pages is reported: the DAX device, once it exists.
 #[pin_data]
@@ -80,8 +92,8 @@ struct Pmem {
     /// poison would (`/sys/kernel/debug/rust_pmem_mc_<disk>/`).
     #[pin]
     mc_fault: FaultAttr,
-    /// Makes the clear of a page's poison during a reset fail
-    /// (`/sys/kernel/debug/rust_pmem_clear_<disk>/`).
+    /// Makes the clear of a page's poison during a reset fail, or clear only the first `cleared`
+    /// bytes of the page if that is not 0 (`/sys/kernel/debug/rust_pmem_clear_<disk>/`).
     #[pin]
     clear_fault: FaultAttr,
 }
@@ -148,70 +160,88 @@ impl Pmem {
         Ok(())
     }
 
-    /// Copies the `len` good bytes at data position `pos` to `iter` through the bounce buffer
-    /// `buf`, machine-check safe. Poison met on the way is recorded as bad. Returns the bytes
-    /// copied; fewer than `len` if the copy met poison or `iter` faulted (then `Err`).
-    fn copy_good_to_iter(
-        &self,
-        pos: u64,
-        len: usize,
-        buf: &mut [u8],
-        iter: &mut IovIterDest<'_>,
-    ) -> core::result::Result<usize, usize> {
+    /// Copies the `len` good bytes at data position `pos` to `iter`, machine-check safe and
+    /// straight from the medium. Returns the bytes copied and, if fewer than `len`, why.
+    fn copy_good_to_iter(&self, pos: u64, len: usize, iter: &mut IovIterDest<'_>) -> (usize, Stop) {
+        let Ok(offset) = self.offset(pos >> SECTOR_SHIFT) else {
+            return (0, Stop::Fault);
+        };
+        let offset = offset + (pos % SECTOR_SIZE) as usize;
+        // The injection point stops the copy at its byte, as consumed poison would.
+        let target = self.mc_fault.param().saturating_add(self.data_offset);
+        let end = offset as u64 + len as u64;
+        let mut n = len;
+        if (offset as u64..end).contains(&target) && self.mc_fault.should_fail(len) {
+            n = (target - offset as u64) as usize;
+        }
+        let copied = self.mem.copy_to_iter_mc(offset, n, iter).unwrap_or(0);
+        if copied == len {
+            return (copied, Stop::Done);
+        }
+        if copied == n {
+            return (copied, Stop::Poison);
+        }
+        // Poison or a faulting destination: a copy of the next bytes to the stack tells which.
+        let mut probe = [0u8; 2 * CACHE_LINE];
+        let m = (len - copied).min(probe.len());
+        match self.mem.read_mc(offset + copied, &mut probe[..m]) {
+            Ok(rem) if rem > 0 => {
+                let good = m - rem;
+                let more = iter.copy_to_iter(&probe[..good]);
+                if more < good {
+                    return (copied + more, Stop::Fault);
+                }
+                (copied + good, Stop::Poison)
+            }
+            _ => (copied, Stop::Fault),
+        }
+    }
+
+    /// Copies `len` zero bytes to `iter`. Returns the bytes copied; fewer if `iter` faulted.
+    fn zeros_to_iter(len: usize, iter: &mut IovIterDest<'_>) -> usize {
+        static ZEROES: [u8; 512] = [0; 512];
         let mut done = 0;
         while done < len {
-            let n = (len - done).min(buf.len());
-            let at = pos + done as u64;
-            let offset =
-                self.offset(at >> SECTOR_SHIFT).map_err(|_| done)? + (at % SECTOR_SIZE) as usize;
-            let rem = self.read_mc(offset, &mut buf[..n]).map_err(|_| done)?;
-            let good = n - rem;
-            let copied = iter.copy_to_iter(&buf[..good]);
+            let n = (len - done).min(ZEROES.len());
+            let copied = iter.copy_to_iter(&ZEROES[..n]);
             done += copied;
-            if copied < good {
-                return Err(done);
-            }
-            if rem > 0 {
-                // Poison the CPU met: from now on its sector is known-bad. If the list is full the
-                // next read meets the poison again, which is no worse.
-                let _ = self
-                    .bb
-                    .set_bad((pos + done as u64) >> SECTOR_SHIFT, 1, false);
-                return Ok(done);
+            if copied < n {
+                break;
             }
         }
-        Ok(done)
+        done
     }
 
     /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros.
+    ///
+    /// Allocates nothing: a read for recovery must not fail for want of memory.
     fn recovery_read(&self, pos: u64, bytes: usize, iter: &mut IovIterDest<'_>) -> usize {
-        static ZEROES: [u8; 512] = [0; 512];
-        let Ok(mut buf) = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL) else {
-            return 0;
-        };
         let end = pos + bytes as u64;
         let mut at = pos;
         while at < end {
             let sector = at >> SECTOR_SHIFT;
             let nr = end.div_ceil(SECTOR_SIZE) - sector;
-            let (good, bad) = split_at_bad(at, end, self.bb.check(sector, nr));
+            let (good, mut bad) = split_at_bad(at, end, self.bb.check(sector, nr));
             if good > 0 {
-                match self.copy_good_to_iter(at, good as usize, &mut buf, iter) {
-                    Ok(n) => at += n as u64,
-                    Err(n) => return (at + n as u64 - pos) as usize,
+                let (n, stop) = self.copy_good_to_iter(at, good as usize, iter);
+                at += n as u64;
+                match stop {
+                    Stop::Done => continue,
+                    Stop::Fault => break,
+                    Stop::Poison => {
+                        // Poison the CPU met: its sector is known-bad from now on. If the list is
+                        // full, the next read meets the poison again, which is no worse; this one
+                        // reads the rest of the sector as zeros either way.
+                        let bad_sector = at >> SECTOR_SHIFT;
+                        let _ = self.bb.set_bad(bad_sector, 1, false);
+                        bad = ((bad_sector + 1) * SECTOR_SIZE).min(end) - at;
+                    }
                 }
-                continue;
             }
-            // Known-bad bytes read as zeros.
-            let mut left = bad as usize;
-            while left > 0 {
-                let n = left.min(ZEROES.len());
-                let copied = iter.copy_to_iter(&ZEROES[..n]);
-                at += copied as u64;
-                if copied < n {
-                    return (at - pos) as usize;
-                }
-                left -= n;
+            let n = Self::zeros_to_iter(bad as usize, iter);
+            at += n as u64;
+            if n < bad as usize {
+                break;
             }
         }
         (at - pos) as usize
@@ -222,10 +252,16 @@ impl Pmem {
     /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
     fn clear_page_for_reset(&self, page: u64) -> Result {
         let offset = self.offset(page >> SECTOR_SHIFT)?;
-        if self.clear_fault.should_fail(PAGE_SIZE as usize) {
-            return Err(EIO);
-        }
-        match self.clear_poison_bus(offset, PAGE_SIZE as usize) {
+        let cleared = if self.clear_fault.should_fail(PAGE_SIZE as usize) {
+            // As a bus that fails, or clears only part of the page.
+            match usize::try_from(self.clear_fault.param()) {
+                Ok(0) | Err(_) => Err(EIO),
+                Ok(n) => Ok(n.min(PAGE_SIZE as usize - 1)),
+            }
+        } else {
+            self.clear_poison_bus(offset, PAGE_SIZE as usize)
+        };
+        match cleared {
             Ok(n) if n == PAGE_SIZE as usize => Ok(()),
             Ok(_) => Err(EIO),
             Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(()),
@@ -251,9 +287,7 @@ impl Pmem {
             if self.bb.is_bad(first + i as u64, 1) {
                 continue;
             }
-            let rem = self
-                .mem
-                .read_mc(offset + i * SECTOR_SIZE as usize, sector)?;
+            let rem = self.read_mc(offset + i * SECTOR_SIZE as usize, sector)?;
             let good = sector.len() - rem;
             sector[good..].fill(0);
         }
@@ -626,7 +660,7 @@ impl RustPmem {
                 region,
                 dev: dev.handle(),
                 mc_fault <- FaultAttr::new(&mc_name, Some(c"offset")),
-                clear_fault <- FaultAttr::new(&clear_name, None),
+                clear_fault <- FaultAttr::new(&clear_name, Some(c"cleared")),
             }),
             GFP_KERNEL,
         )?;

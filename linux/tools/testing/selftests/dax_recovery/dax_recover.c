@@ -414,7 +414,7 @@ static int arm(const struct dax_dev *dev, const char *point, long long param, in
 {
 	const char *dbg = "/sys/kernel/debug";
 
-	dax_run("mountpoint -q %s || mount -t debugfs none %s", dbg, dbg);
+	dax_run("grep -q ' %s debugfs ' /proc/mounts || mount -t debugfs none %s", dbg, dbg);
 	if (param >= 0 &&
 	    dax_run("echo %lld > %s/rust_pmem_%s_%s/offset", param, dbg, point, dev->name))
 		return -1;

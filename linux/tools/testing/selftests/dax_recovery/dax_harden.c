@@ -1,0 +1,748 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hardening of the recovery paths: the machine-check-safe copy stopping at
+ * every sector of a page, poison clears that fail or clear only part of a
+ * page, allocation failures in the driver (the kernel's fail-nth with
+ * failslab limited to the driver's code), a full badblocks table, a file
+ * with thousands of bad sectors, and the access a reset needs on reflinked
+ * (shared) extents.
+ *
+ * The fault injection points are the Rust pmem driver's
+ * (/sys/kernel/debug/rust_pmem_{mc,clear}_<disk>/); with nd_pmem the cases
+ * check that the flags are refused and nothing moved.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "../kselftest_harness.h"
+#include "dax_fixture.h"
+#include "dax_io.h"
+
+#define IGNORE	RWF_IGNORE_HWERROR
+#define RESET	RWF_RESET_HWERROR
+#define OLD	11
+#define NEW	22
+#define PAGES	8
+#define FLEN	(PAGES * DAX_PAGE)
+#define DBG	"/sys/kernel/debug"
+
+
+/* A fresh file of @len pattern bytes (seed OLD), in DAX mode. */
+static int make_file(const char *name, size_t len)
+{
+	int fd = create(name);
+
+	if (fd < 0 || dax_write_pattern(fd, 0, len, OLD) || !dax_file_is_dax(fd)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int debugfs_mounted(void)
+{
+	return dax_run("grep -q ' %s debugfs ' /proc/mounts || mount -t debugfs none %s",
+		       DBG, DBG);
+}
+
+/*
+ * Arm the driver's fault point @point ("mc" or "clear") to fire once:
+ * @param goes to its parameter file @pname (skipped if NULL), after @space
+ * bytes of calls have passed.
+ */
+static int arm(const struct dax_dev *dev, const char *point, const char *pname,
+	       long long param, long space)
+{
+	if (debugfs_mounted())
+		return -1;
+	if (pname && dax_run("echo %lld > %s/rust_pmem_%s_%s/%s", param, DBG, point,
+			     dev->name, pname))
+		return -1;
+	return dax_run("cd %s/rust_pmem_%s_%s && echo 0 > verbose && echo 1 > interval && "
+		       "echo %ld > space && echo 100 > probability && echo 1 > times",
+		       DBG, point, dev->name, space);
+}
+
+static int disarm(const struct dax_dev *dev, const char *point)
+{
+	return dax_run("cd %s/rust_pmem_%s_%s && echo 0 > times && echo 0 > probability && "
+		       "echo 0 > space", DBG, point, dev->name);
+}
+
+/*
+ * With a driver that does not recover (nd_pmem) both flags are refused and
+ * nothing moves.
+ */
+static void expect_refused(struct __test_metadata *_metadata, int fd)
+{
+	uint8_t buf[DAX_PAGE];
+
+	memset(buf, 0x5a, sizeof(buf));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, false, buf, DAX_PAGE, 0, IGNORE));
+	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, buf, DAX_PAGE, 0, RESET));
+	EXPECT_EQ(DAX_PAGE, pread(fd, buf, DAX_PAGE, 0));
+	EXPECT_EQ(-1, dax_check(buf, DAX_PAGE, OLD, 0));
+}
+
+/* Read the file whole with IGNORE; the count, or -errno. */
+static ssize_t ignore_all(int fd, uint8_t *buf, size_t len)
+{
+	memset(buf, 0xa5, len);
+	return dax_rw2(fd, false, buf, len, 0, IGNORE);
+}
+
+/*
+ * Consumed poison at every sector of a page, at its first, second, middle
+ * and last byte: the IGNORE read returns the whole file with zeros from
+ * that byte to the end of its sector, the sector becomes known-bad, and a
+ * reset elsewhere in the page salvages every other byte of the page.
+ */
+TEST_F(fs, consumed_poison_every_offset)
+{
+	static const int bytes[] = { 0, 1, 256, 511 };
+	const off_t page = 2 * DAX_PAGE;
+	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN);
+	int64_t first;
+	int fd, cases = 0;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("f", FLEN);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	first = dax_file_sector(fd, page);
+	ASSERT_GE(first, 0);
+	for (int s = 0; s < DAX_PAGE / DAX_SECTOR; s++) {
+		for (size_t b = 0; b < ARRAY_SIZE(bytes); b++) {
+			off_t at = page + s * DAX_SECTOR + bytes[b];
+			off_t sec = at - bytes[b];
+			/* The reset writes 100 bytes of another sector. */
+			off_t wr = page + ((s + 3) % 8) * DAX_SECTOR + 7;
+
+			ASSERT_EQ(0, dax_write_pattern(fd, page, DAX_PAGE, OLD));
+			ASSERT_EQ(0, arm(&self->dev, "mc", "offset",
+					 (first + s) * DAX_SECTOR + bytes[b], 0));
+			ASSERT_EQ(FLEN, ignore_all(fd, buf, FLEN)) TH_LOG("sector %d byte %d", s,
+									  bytes[b]);
+			dax_fill(want, FLEN, OLD, 0);
+			memset(want + at, 0, sec + DAX_SECTOR - at);
+			EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("sector %d byte %d", s,
+								     bytes[b]);
+			EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+			/* A plain read stops at the now known-bad sector. */
+			EXPECT_EQ(sec, pread(fd, buf, FLEN, 0));
+			/* The reset keeps the good bytes; the bad sector reads as zeros. */
+			dax_fill(buf, 100, NEW, wr);
+			EXPECT_EQ(100, dax_rw2(fd, true, buf, 100, wr, RESET));
+			EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+			memset(want + sec, 0, DAX_SECTOR);
+			dax_fill(want + wr, 100, NEW, wr);
+			EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+			EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("sector %d byte %d", s,
+								     bytes[b]);
+			cases++;
+		}
+	}
+	TH_LOG("%d injection points", cases);
+	EXPECT_EQ(0, disarm(&self->dev, "mc"));
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
+ * Consumed poison in the salvage of a reset, at every other sector of the
+ * page: the reset writes the known-bad first sector; the salvaged sector
+ * keeps its bytes before the poison and reads zeros from it.
+ */
+TEST_F(fs, consumed_poison_in_salvage)
+{
+	const off_t page = 4 * DAX_PAGE;
+	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN);
+	int64_t first;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("f", FLEN);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	first = dax_file_sector(fd, page);
+	ASSERT_GE(first, 0);
+	for (int s = 1; s < DAX_PAGE / DAX_SECTOR; s++) {
+		off_t at = page + s * DAX_SECTOR + 200;
+
+		ASSERT_EQ(0, dax_write_pattern(fd, page, DAX_PAGE, OLD));
+		ASSERT_EQ(first, dax_poison_file(&self->dev, fd, page, 1));
+		ASSERT_EQ(0, arm(&self->dev, "mc", "offset", (first + s) * DAX_SECTOR + 200, 0));
+		dax_fill(buf, DAX_SECTOR, NEW, page);
+		EXPECT_EQ(DAX_SECTOR, dax_rw2(fd, true, buf, DAX_SECTOR, page, RESET));
+		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+		dax_fill(want, FLEN, OLD, 0);
+		dax_fill(want + page, DAX_SECTOR, NEW, page);
+		memset(want + at, 0, DAX_SECTOR - 200);
+		EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("sector %d", s);
+	}
+	EXPECT_EQ(0, disarm(&self->dev, "mc"));
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
+ * A clear that fails or clears only part of a page, on the second of two
+ * poisoned pages: the first is repaired and counted, the second is left
+ * exactly as it was, poison included; alone, it fails with EIO.
+ */
+TEST_F(fs, reset_clear_partial)
+{
+	static const long long cleared[] = { 0, 512, 2048, 4095 };
+	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("f", FLEN);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	for (size_t i = 0; i < ARRAY_SIZE(cleared); i++) {
+		ASSERT_EQ(0, dax_write_pattern(fd, 0, FLEN, OLD));
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 2 * DAX_PAGE + 3 * DAX_SECTOR, 1));
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 3 * DAX_PAGE + 6 * DAX_SECTOR, 2));
+		/* The first clear passes (space), the second is the injected one. */
+		ASSERT_EQ(0, arm(&self->dev, "clear", "cleared", cleared[i], DAX_PAGE + 1));
+		dax_fill(buf, 2 * DAX_PAGE, NEW, 2 * DAX_PAGE);
+		EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, 2 * DAX_PAGE, RESET));
+		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+		ASSERT_EQ(0, arm(&self->dev, "clear", "cleared", cleared[i], 0));
+		EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, 100, 3 * DAX_PAGE, RESET));
+		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+		/* Page 2 is new; page 3 as it was, its bad sectors zeros. */
+		dax_fill(want, FLEN, OLD, 0);
+		dax_fill(want + 2 * DAX_PAGE, DAX_PAGE, NEW, 2 * DAX_PAGE);
+		memset(want + 3 * DAX_PAGE + 6 * DAX_SECTOR, 0, 2 * DAX_SECTOR);
+		EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN));
+		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("cleared %lld", cleared[i]);
+		/* Unarmed, the reset succeeds. */
+		EXPECT_EQ(0, disarm(&self->dev, "clear"));
+		dax_fill(buf, DAX_PAGE, NEW, 3 * DAX_PAGE);
+		EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, DAX_PAGE, 3 * DAX_PAGE, RESET));
+		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	}
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
+ * From /proc/kallsyms: the bounds of module @mod's code (@lo, @hi: its
+ * first and last function), and of function @fn (@fn_lo, @fn_hi: it and the
+ * next symbol). Returns 0, or -1 if either is missing.
+ */
+static int kallsyms_ranges(const char *mod, unsigned long *lo, unsigned long *hi,
+			   const char *fn, unsigned long *fn_lo, unsigned long *fn_hi)
+{
+	char line[512], want[80], type, sym[256], owner[80];
+	unsigned long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return -1;
+	snprintf(want, sizeof(want), "[%s]", mod);
+	*lo = *hi = *fn_lo = 0;
+	*fn_hi = ~0ul;
+	while (fgets(line, sizeof(line), f)) {
+		int n = sscanf(line, "%lx %c %255s %79s", &addr, &type, sym, owner);
+
+		if (n < 3 || !addr)
+			continue;
+		if (n == 3 && !strcmp(sym, fn))
+			*fn_lo = addr;
+		if (n == 4 && !strcmp(owner, want) && (type == 't' || type == 'T')) {
+			if (!*lo || addr < *lo)
+				*lo = addr;
+			if (addr > *hi)
+				*hi = addr;
+		}
+	}
+	rewind(f);
+	while (*fn_lo && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx", &addr) == 1 && addr > *fn_lo && addr < *fn_hi)
+			*fn_hi = addr;
+	fclose(f);
+	return *lo && *fn_lo ? 0 : -1;
+}
+
+/*
+ * failslab and fail_page_alloc (if built) limited to the bound driver's
+ * code: only allocations with a frame of the driver on the stack can fail,
+ * silently. Allocations under memremap_pages() are left alone: memory
+ * hotplug WARNs when they fail (arch_add_memory(), "failed to free all
+ * reserved pages"), whichever driver called it. Returns 0, or -1 if the
+ * code cannot be found.
+ */
+static int failslab_limit(const struct dax_dev *dev)
+{
+	unsigned long lo, hi, rlo, rhi;
+	char drv[64];
+
+	dax_driver(dev, drv, sizeof(drv));
+	if (debugfs_mounted() || kallsyms_ranges(drv, &lo, &hi, "memremap_pages", &rlo, &rhi))
+		return -1;
+	/* The last function's size is not listed; no function is 64 KiB. */
+	return dax_run("for a in failslab fail_page_alloc; do [ -d %s/$a ] || continue; "
+		       "echo %lu > %s/$a/require-start && echo %lu > %s/$a/require-end && "
+		       "echo %lu > %s/$a/reject-start && echo %lu > %s/$a/reject-end && "
+		       "echo 64 > %s/$a/stacktrace-depth && echo 0 > %s/$a/verbose && "
+		       "echo N > %s/$a/ignore-gfp-wait || exit 1; done",
+		       DBG, lo, DBG, hi + 65536, DBG, rlo, DBG, rhi, DBG, DBG, DBG, DBG);
+}
+
+static void failslab_unlimit(void)
+{
+	dax_run("for a in failslab fail_page_alloc; do [ -d %s/$a ] || continue; "
+		"echo 0 > %s/$a/require-start; echo 0 > %s/$a/require-end; "
+		"echo 0 > %s/$a/reject-start; echo 0 > %s/$a/reject-end; "
+		"echo 32 > %s/$a/stacktrace-depth; echo Y > %s/$a/ignore-gfp-wait; done",
+		DBG, DBG, DBG, DBG, DBG, DBG, DBG);
+}
+
+/* This thread's fail-nth file (Documentation/fault-injection). */
+static int fail_nth_open(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/fail-nth", (long)syscall(SYS_gettid));
+	return open(path, O_RDWR);
+}
+
+static void fail_nth_set(int fd, int n)
+{
+	char buf[16];
+	int len = snprintf(buf, sizeof(buf), "%d", n);
+
+	(void)!pwrite(fd, buf, len, 0);
+}
+
+/* Did the armed fault fire (the count ran down to 0)? */
+static bool fail_nth_fired(int fd)
+{
+	char buf[16] = "";
+
+	(void)!pread(fd, buf, sizeof(buf) - 1, 0);
+	fail_nth_set(fd, 0);
+	return atoi(buf) == 0;
+}
+
+/*
+ * Every fault point a reset of a poisoned page meets in the driver (its
+ * allocation, the clear) fails in turn: each failure returns EIO and leaves
+ * the page and its poison as they were; with none left, the reset works.
+ * An IGNORE read meets no fault point at all: it allocates nothing.
+ */
+TEST_F(fs, fail_nth_driver_paths)
+{
+	const off_t page = 5 * DAX_PAGE;
+	uint8_t *buf = malloc(300 + FLEN), *want = malloc(FLEN);
+	int fd, nth, n, points = 0;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("f", FLEN);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	ASSERT_EQ(0, failslab_limit(&self->dev));
+	nth = fail_nth_open();
+	ASSERT_GE(nth, 0);
+	ASSERT_LE(0, dax_poison_file(&self->dev, fd, page + 2 * DAX_SECTOR, 1));
+	dax_fill(want, FLEN, OLD, 0);
+	memset(want + page + 2 * DAX_SECTOR, 0, DAX_SECTOR);
+
+	fail_nth_set(nth, 1);
+	EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN));
+	EXPECT_FALSE(fail_nth_fired(nth));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+
+	dax_fill(buf, 300, NEW, page + 1000);
+	for (n = 1; n < 100; n++) {
+		ssize_t got;
+
+		fail_nth_set(nth, n);
+		got = dax_rw2(fd, true, buf, 300, page + 1000, RESET);
+		if (!fail_nth_fired(nth)) {
+			EXPECT_EQ(300, got);
+			break;
+		}
+		points++;
+		EXPECT_EQ(-EIO, got) TH_LOG("fault point %d", n);
+		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+		memset(buf + 300, 0xa5, FLEN);
+		EXPECT_EQ(FLEN, ignore_all(fd, buf + 300, FLEN));
+		EXPECT_EQ(0, memcmp(buf + 300, want, FLEN)) TH_LOG("fault point %d", n);
+		dax_fill(buf, 300, NEW, page + 1000);
+	}
+	TH_LOG("a reset meets %d fault points in the driver", points);
+	/* At least the page buffer and the clear. */
+	EXPECT_GE(points, 2);
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	/* The rest of the bad sector, outside the write, reads as zeros. */
+	dax_fill(want + page + 1000, 300, NEW, page + 1000);
+	EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+	close(nth);
+out:
+	failslab_unlimit();
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/* The namespace device of the disk ("namespace0.0" or "pfn0.1"). */
+static int disk_device(const struct dax_dev *dev, char *name, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/block/%s/device", dev->name);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return -1;
+	target[n] = 0;
+	snprintf(name, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+static int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/*
+ * Probe with every allocation the driver makes (directly or through the
+ * kernel functions it calls) failing in turn: each bind fails and leaves
+ * nothing behind, or, if the allocation was optional, succeeds with a
+ * working disk; when none is left to fail the probe succeeds and the data
+ * is intact. Runs for both drivers; they meet the same allocations.
+ */
+TEST(fail_nth_probe)
+{
+	char why[256], drv[64], name[64], path[PATH_MAX];
+	struct dax_dev dev;
+	int nth, n, failures = 0, tolerated = 0, fd, errs[64] = { 0 };
+	void *buf;
+
+	if (dax_find_dev(&dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	dax_driver(&dev, drv, sizeof(drv));
+	ASSERT_NE(0, drv[0]);
+	ASSERT_EQ(0, disk_device(&dev, name, sizeof(name)));
+	ASSERT_EQ(0, posix_memalign(&buf, DAX_PAGE, 16 * DAX_PAGE));
+	fd = open(dev.path, O_RDWR | O_DIRECT);
+	ASSERT_GE(fd, 0);
+	dax_fill(buf, 16 * DAX_PAGE, 71, 0);
+	ASSERT_EQ(16 * DAX_PAGE, pwrite(fd, buf, 16 * DAX_PAGE, DAX_PAGE));
+	close(fd);
+
+	ASSERT_EQ(0, failslab_limit(&dev));
+	nth = fail_nth_open();
+	ASSERT_GE(nth, 0);
+	snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/unbind", drv);
+	ASSERT_EQ(0, sysfs_write(path, name));
+	snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/bind", drv);
+	for (n = 1; n < 1000; n++) {
+		int ret;
+
+		fail_nth_set(nth, n);
+		ret = sysfs_write(path, name);
+		if (!fail_nth_fired(nth)) {
+			ASSERT_EQ(0, ret);
+			break;
+		}
+		failures++;
+		if (ret == 0) {
+			/* An allocation the driver can do without: the disk works. */
+			tolerated++;
+			fd = open(dev.path, O_RDONLY | O_DIRECT);
+			EXPECT_GE(fd, 0) TH_LOG("allocation %d", n);
+			EXPECT_EQ(DAX_PAGE, pread(fd, buf, DAX_PAGE, DAX_PAGE));
+			close(fd);
+			snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/unbind", drv);
+			ASSERT_EQ(0, sysfs_write(path, name));
+			snprintf(path, sizeof(path), "/sys/bus/nd/drivers/%s/bind", drv);
+			continue;
+		}
+		/*
+		 * Unwound: not bound, no disk. The error is ENOMEM or that of
+		 * the step the allocation belonged to (EBUSY reserving the
+		 * region, ENXIO reading the info block, EINVAL creating the
+		 * bio slab cache): the same with both drivers.
+		 */
+		EXPECT_GT(0, ret) TH_LOG("allocation %d", n);
+		errs[-ret < 64 ? -ret : 0]++;
+		EXPECT_NE(0, access(dev.path, F_OK));
+	}
+	close(nth);
+	failslab_unlimit();
+	TH_LOG("%s: %d allocations failed in turn (%d without consequence), then the probe succeeded",
+	       drv, failures, tolerated);
+	for (int e = 0; e < 64; e++)
+		if (errs[e])
+			TH_LOG("  %d probes failed with %s", errs[e], e ? strerror(e) : "another error");
+	EXPECT_GE(failures, 3);
+	ASSERT_EQ(0, dax_find_dev(&dev, why, sizeof(why))) TH_LOG("%s", why);
+	fd = open(dev.path, O_RDONLY | O_DIRECT);
+	ASSERT_GE(fd, 0);
+	memset(buf, 0, 16 * DAX_PAGE);
+	ASSERT_EQ(16 * DAX_PAGE, pread(fd, buf, 16 * DAX_PAGE, DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(buf, 16 * DAX_PAGE, 71, 0));
+	close(fd);
+	free(buf);
+}
+
+/*
+ * A full badblocks table (512 entries): a further mark is refused with
+ * ENOSPC; IGNORE reads every listed sector as zeros; poison met during a
+ * copy that cannot be listed still reads as zeros for that read (the next
+ * read meets it again); resets empty the table again.
+ */
+TEST_F(fs, badblocks_table_full)
+{
+	const size_t len = 2 * MiB;	/* 4096 sectors: entries every 4th */
+	const int entries = 512;
+	const off_t extra = 3000 * DAX_SECTOR;
+	uint8_t *buf = malloc(len), *want = malloc(len);
+	int64_t s0;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("full", len);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	dax_fill(want, len, OLD, 0);
+	for (int i = 0; i < entries; i++) {
+		off_t off = (off_t)i * 4 * DAX_SECTOR;
+
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, off, 1)) TH_LOG("entry %d", i);
+		memset(want + off, 0, DAX_SECTOR);
+	}
+	/* Entry 513, not adjacent to any: refused. */
+	s0 = dax_file_sector(fd, extra);
+	ASSERT_GE(s0, 0);
+	EXPECT_EQ(-ENOSPC, dax_mark_bad(&self->dev, s0, 1));
+	EXPECT_EQ((ssize_t)len, ignore_all(fd, buf, len));
+	EXPECT_EQ(0, memcmp(buf, want, len));
+	EXPECT_EQ(-1, pread(fd, buf, len, 0));
+	EXPECT_EQ(EIO, errno);
+	/* Consumed poison that cannot be listed: zeros for this read. */
+	ASSERT_EQ(0, arm(&self->dev, "mc", "offset", s0 * DAX_SECTOR + 10, 0));
+	EXPECT_EQ((ssize_t)len, ignore_all(fd, buf, len));
+	memset(want + extra + 10, 0, DAX_SECTOR - 10);
+	EXPECT_EQ(0, memcmp(buf, want, len));
+	dax_fill(want + extra + 10, DAX_SECTOR - 10, OLD, extra + 10);
+	EXPECT_EQ((ssize_t)len, ignore_all(fd, buf, len));
+	EXPECT_EQ(0, memcmp(buf, want, len));
+	/* One reset of the whole file empties the table. */
+	dax_fill(buf, len, NEW, 0);
+	EXPECT_EQ((ssize_t)len, dax_rw2(fd, true, buf, len, 0, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+	EXPECT_EQ(-1, dax_check(buf, len, NEW, 0));
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
+ * Thousands of bad sectors (3,200 in 400 ranges of an 8 MiB file): one
+ * IGNORE read returns every good byte, one reset repairs them all.
+ */
+TEST_F(fs, thousands_of_bad_sectors)
+{
+	const size_t len = 8 * MiB;
+	const int ranges = 400, per = 8, stride = 40;
+	uint8_t *buf = malloc(len), *want = malloc(len);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = make_file("many", len);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	self->poisoned = true;
+	dax_fill(want, len, OLD, 0);
+	for (int i = 0; i < ranges; i++) {
+		/* Ranges at odd sector offsets, some across page boundaries. */
+		off_t off = ((off_t)i * stride + 3 + i % 7) * DAX_SECTOR;
+
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, off, per));
+		memset(want + off, 0, per * DAX_SECTOR);
+	}
+	EXPECT_EQ((ssize_t)len, ignore_all(fd, buf, len));
+	EXPECT_EQ(0, memcmp(buf, want, len));
+	EXPECT_EQ(3 * DAX_SECTOR, pread(fd, buf, len, 0));
+	dax_fill(buf, len, NEW, 0);
+	EXPECT_EQ((ssize_t)len, dax_rw2(fd, true, buf, len, 0, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ((ssize_t)len, pread(fd, buf, len, 0));
+	EXPECT_EQ(-1, dax_check(buf, len, NEW, 0));
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
+ * Access: IGNORE needs a readable descriptor, RESET a writable one, as the
+ * read or write itself does (see dax_recover's "unprivileged" for users).
+ */
+TEST_F(fs, access_modes)
+{
+	uint8_t buf[DAX_PAGE];
+	int fd, ro, wo;
+
+	fd = make_file("acc", FLEN);
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, fd);
+		goto out;
+	}
+	ro = open(MNT "/acc", O_RDONLY);
+	wo = open(MNT "/acc", O_WRONLY);
+	ASSERT_GE(ro, 0);
+	ASSERT_GE(wo, 0);
+	EXPECT_EQ(DAX_PAGE, dax_rw2(ro, false, buf, DAX_PAGE, 0, IGNORE));
+	EXPECT_EQ(-EBADF, dax_rw2(wo, false, buf, DAX_PAGE, 0, IGNORE));
+	EXPECT_EQ(-EBADF, dax_rw2(ro, true, buf, DAX_PAGE, 0, RESET));
+	EXPECT_EQ(DAX_PAGE, dax_rw2(wo, true, buf, DAX_PAGE, 0, RESET));
+	close(ro);
+	close(wo);
+out:
+	close(fd);
+}
+
+/*
+ * Reflinked extents (XFS): two files share a poisoned block. IGNORE reads
+ * it in both. A reset of one file writes a new block of its own (copy on
+ * write) and never clears the shared one: the other file keeps its poison
+ * and its bytes.
+ */
+TEST_F(fs, reset_shared_extent)
+{
+	const off_t page = 2 * DAX_PAGE, bad = page + 3 * DAX_SECTOR;
+	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN);
+	int a, b;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	a = make_file("a", FLEN);
+	ASSERT_GE(a, 0);
+	b = create("b");
+	ASSERT_GE(b, 0);
+	if (strcmp(variant->fstype, "xfs")) {
+		/* ext4 shares no blocks between files: nothing a reset could reach. */
+		EXPECT_EQ(-1, ioctl(b, FICLONE, a));
+		EXPECT_EQ(EOPNOTSUPP, errno);
+		goto out;
+	}
+	ASSERT_EQ(0, ioctl(b, FICLONE, a)) TH_LOG("FICLONE: %s", strerror(errno));
+	ASSERT_TRUE(dax_file_is_dax(b));
+	ASSERT_EQ(dax_file_sector(a, bad), dax_file_sector(b, bad));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_refused(_metadata, b);
+		goto out;
+	}
+	self->poisoned = true;
+	ASSERT_LE(0, dax_poison_file(&self->dev, a, bad, 1));
+	dax_fill(want, FLEN, OLD, 0);
+	memset(want + bad, 0, DAX_SECTOR);
+	EXPECT_EQ(FLEN, ignore_all(a, buf, FLEN));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+	EXPECT_EQ(FLEN, ignore_all(b, buf, FLEN));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+
+	/* Whole-page reset of b: b gets a block of its own. */
+	dax_fill(buf, DAX_PAGE, NEW, page);
+	EXPECT_EQ(DAX_PAGE, dax_rw2(b, true, buf, DAX_PAGE, page, RESET));
+	EXPECT_NE(dax_file_sector(a, bad), dax_file_sector(b, bad));
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(FLEN, pread(b, buf, FLEN, 0));
+	EXPECT_EQ(-1, dax_check(buf + page, DAX_PAGE, NEW, page));
+	/* a is untouched: its poison and its good bytes. */
+	EXPECT_EQ(FLEN, ignore_all(a, buf, FLEN));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+	EXPECT_EQ(bad, pread(a, buf, FLEN, 0));
+	/* Partial-page reset of a shared poisoned page of a new clone. */
+	close(b);
+	b = create("c");
+	ASSERT_GE(b, 0);
+	ASSERT_EQ(0, ioctl(b, FICLONE, a));
+	dax_fill(buf, 100, NEW, page + 50);
+	{
+		ssize_t got = dax_rw2(b, true, buf, 100, page + 50, RESET);
+
+		TH_LOG("partial reset of a shared poisoned page: %zd", got);
+		EXPECT_EQ(100, got);
+	}
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(FLEN, ignore_all(a, buf, FLEN));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+	dax_fill(want + page + 50, 100, NEW, page + 50);
+	EXPECT_EQ(FLEN, pread(b, buf, FLEN, 0));
+	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+out:
+	free(buf);
+	free(want);
+	close(a);
+	close(b);
+}
+
+TEST_HARNESS_MAIN
