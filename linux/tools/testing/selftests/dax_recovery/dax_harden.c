@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,6 @@
 #define FLEN	(PAGES * DAX_PAGE)
 #define DBG	"/sys/kernel/debug"
 
-
 /* A fresh file of @len pattern bytes (seed OLD), in DAX mode. */
 static int make_file(const char *name, size_t len)
 {
@@ -57,6 +57,26 @@ static int debugfs_mounted(void)
 		       DBG, DBG);
 }
 
+/* Write the printf-formatted value to /sys/kernel/debug/@dir/@attr. */
+static int __printf(3, 4) dbg_write(const char *dir, const char *attr, const char *fmt, ...)
+{
+	char path[PATH_MAX], val[64];
+	va_list ap;
+	int fd, n, ret = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), DBG "/%s/%s", dir, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /*
  * Arm the driver's fault point @point ("mc" or "clear") to fire once:
  * @param goes to its parameter file @pname (skipped if NULL), after @space
@@ -65,20 +85,25 @@ static int debugfs_mounted(void)
 static int arm(const struct dax_dev *dev, const char *point, const char *pname,
 	       long long param, long space)
 {
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
 	if (debugfs_mounted())
 		return -1;
-	if (pname && dax_run("echo %lld > %s/rust_pmem_%s_%s/%s", param, DBG, point,
-			     dev->name, pname))
+	if (pname && dbg_write(dir, pname, "%lld", param))
 		return -1;
-	return dax_run("cd %s/rust_pmem_%s_%s && echo 0 > verbose && echo 1 > interval && "
-		       "echo %ld > space && echo 100 > probability && echo 1 > times",
-		       DBG, point, dev->name, space);
+	return dbg_write(dir, "verbose", "0") || dbg_write(dir, "interval", "1") ||
+	       dbg_write(dir, "space", "%ld", space) || dbg_write(dir, "probability", "100") ||
+	       dbg_write(dir, "times", "1");
 }
 
 static int disarm(const struct dax_dev *dev, const char *point)
 {
-	return dax_run("cd %s/rust_pmem_%s_%s && echo 0 > times && echo 0 > probability && "
-		       "echo 0 > space", DBG, point, dev->name);
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	return dbg_write(dir, "times", "0") || dbg_write(dir, "probability", "0") ||
+	       dbg_write(dir, "space", "0");
 }
 
 /*
@@ -294,9 +319,11 @@ static int kallsyms_ranges(const char *mod, unsigned long *lo, unsigned long *hi
 		}
 	}
 	rewind(f);
-	while (*fn_lo && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx", &addr) == 1 && addr > *fn_lo && addr < *fn_hi)
+	while (*fn_lo && fgets(line, sizeof(line), f)) {
+		addr = strtoul(line, NULL, 16);
+		if (addr > *fn_lo && addr < *fn_hi)
 			*fn_hi = addr;
+	}
 	fclose(f);
 	return *lo && *fn_lo ? 0 : -1;
 }
@@ -309,6 +336,8 @@ static int kallsyms_ranges(const char *mod, unsigned long *lo, unsigned long *hi
  * reserved pages"), whichever driver called it. Returns 0, or -1 if the
  * code cannot be found.
  */
+static const char *const fail_allocs[] = { "failslab", "fail_page_alloc" };
+
 static int failslab_limit(const struct dax_dev *dev)
 {
 	unsigned long lo, hi, rlo, rhi;
@@ -318,21 +347,36 @@ static int failslab_limit(const struct dax_dev *dev)
 	if (debugfs_mounted() || kallsyms_ranges(drv, &lo, &hi, "memremap_pages", &rlo, &rhi))
 		return -1;
 	/* The last function's size is not listed; no function is 64 KiB. */
-	return dax_run("for a in failslab fail_page_alloc; do [ -d %s/$a ] || continue; "
-		       "echo %lu > %s/$a/require-start && echo %lu > %s/$a/require-end && "
-		       "echo %lu > %s/$a/reject-start && echo %lu > %s/$a/reject-end && "
-		       "echo 64 > %s/$a/stacktrace-depth && echo 0 > %s/$a/verbose && "
-		       "echo N > %s/$a/ignore-gfp-wait || exit 1; done",
-		       DBG, lo, DBG, hi + 65536, DBG, rlo, DBG, rhi, DBG, DBG, DBG, DBG);
+	for (size_t i = 0; i < ARRAY_SIZE(fail_allocs); i++) {
+		const char *a = fail_allocs[i];
+
+		if (access(DBG "/fail_page_alloc", F_OK) && i == 1)
+			continue;
+		if (dbg_write(a, "require-start", "%lu", lo) ||
+		    dbg_write(a, "require-end", "%lu", hi + 65536) ||
+		    dbg_write(a, "reject-start", "%lu", rlo) ||
+		    dbg_write(a, "reject-end", "%lu", rhi) ||
+		    dbg_write(a, "stacktrace-depth", "64") || dbg_write(a, "verbose", "0") ||
+		    dbg_write(a, "ignore-gfp-wait", "N"))
+			return -1;
+	}
+	return 0;
 }
 
 static void failslab_unlimit(void)
 {
-	dax_run("for a in failslab fail_page_alloc; do [ -d %s/$a ] || continue; "
-		"echo 0 > %s/$a/require-start; echo 0 > %s/$a/require-end; "
-		"echo 0 > %s/$a/reject-start; echo 0 > %s/$a/reject-end; "
-		"echo 32 > %s/$a/stacktrace-depth; echo Y > %s/$a/ignore-gfp-wait; done",
-		DBG, DBG, DBG, DBG, DBG, DBG, DBG);
+	for (size_t i = 0; i < ARRAY_SIZE(fail_allocs); i++) {
+		const char *a = fail_allocs[i];
+
+		if (access(DBG "/fail_page_alloc", F_OK) && i == 1)
+			continue;
+		dbg_write(a, "require-start", "0");
+		dbg_write(a, "require-end", "0");
+		dbg_write(a, "reject-start", "0");
+		dbg_write(a, "reject-end", "0");
+		dbg_write(a, "stacktrace-depth", "32");
+		dbg_write(a, "ignore-gfp-wait", "Y");
+	}
 }
 
 /* This thread's fail-nth file (Documentation/fault-injection). */
@@ -523,11 +567,12 @@ TEST(fail_nth_probe)
 	}
 	close(nth);
 	failslab_unlimit();
-	TH_LOG("%s: %d allocations failed in turn (%d without consequence), then the probe succeeded",
+	TH_LOG("%s: %d allocations failed in turn (%d without consequence), then it bound",
 	       drv, failures, tolerated);
 	for (int e = 0; e < 64; e++)
 		if (errs[e])
-			TH_LOG("  %d probes failed with %s", errs[e], e ? strerror(e) : "another error");
+			TH_LOG("  %d probes failed with %s", errs[e],
+			       e ? strerror(e) : "another error");
 	EXPECT_GE(failures, 3);
 	ASSERT_EQ(0, dax_find_dev(&dev, why, sizeof(why))) TH_LOG("%s", why);
 	fd = open(dev.path, O_RDONLY | O_DIRECT);

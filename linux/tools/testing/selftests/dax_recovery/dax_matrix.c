@@ -14,7 +14,8 @@
  *    for, a flagged write writes them (RWF_APPEND at end of file).
  *
  * Every cell uses a fresh 8 KiB file (or stream) and checks that a refused
- * call moved nothing.
+ * call moved nothing. A second test throws random flag words (known and
+ * unknown bits) at a DAX file through the three paths.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -227,6 +228,108 @@ TEST_F(fs, matrix)
 	TH_LOG("%d cells, %d wrong", cells, failed);
 	EXPECT_EQ(0, failed);
 	EXPECT_EQ(2 * 2 * 7 * 3 * 6, cells);
+	free(buf);
+}
+
+#ifndef RWF_NOAPPEND
+#define RWF_NOAPPEND	0x00000020
+#endif
+#ifndef RWF_NOSIGNAL
+#define RWF_NOSIGNAL	0x00000100
+#endif
+#define RWF_KNOWN	0x000007ff	/* RWF_HIPRI .. RWF_RESET_HWERROR */
+
+/*
+ * The documented result of a read or write of a clean DAX file with the
+ * flag word @w, in the order kiocb_set_rw_flags() checks: unknown bits,
+ * APPEND with NOAPPEND, ATOMIC (writes only, and DAX files cannot),
+ * DONTCACHE (not on DAX), then the hardware error flags; io_uring refuses
+ * HIPRI on a ring not set up for polling; then NOWAIT writes. 1 means
+ * "done".
+ */
+static int expected_word(unsigned int w, bool write, bool recovers, bool uring, bool xfs)
+{
+	if (w & ~RWF_KNOWN)
+		return -EOPNOTSUPP;
+	if ((w & RWF_APPEND) && (w & RWF_NOAPPEND))
+		return -EINVAL;
+	if (w & (RWF_ATOMIC | RWF_DONTCACHE))
+		return -EOPNOTSUPP;
+	if (w & (RWF_IGNORE_HWERROR | RWF_RESET_HWERROR)) {
+		if ((w & RWF_IGNORE_HWERROR) && write)
+			return -EOPNOTSUPP;
+		if ((w & RWF_RESET_HWERROR) && !write)
+			return -EOPNOTSUPP;
+		if (!recovers)
+			return -EOPNOTSUPP;
+		if ((w & RWF_RESET_HWERROR) && (w & RWF_NOWAIT))
+			return -EINVAL;
+	}
+	if (uring && (w & RWF_HIPRI))
+		return -EINVAL;
+	/*
+	 * NOWAIT writes of DAX files (7.3, unchanged): XFS refuses them with
+	 * EAGAIN; ext4 lets generic_write_checks() refuse them (not direct
+	 * I/O, no FOP_BUFFER_WASYNC) with EINVAL, which io_uring, retrying
+	 * blocking I/O itself, reports as EAGAIN.
+	 */
+	if (write && (w & RWF_NOWAIT))
+		return uring || xfs ? -EAGAIN : -EINVAL;
+	return 1;
+}
+
+/*
+ * Random flag words (a fixed seed, DAX_MATRIX_SEED to change it), through
+ * the three paths, on a DAX file: each returns its documented result; a
+ * refused call moves nothing, a done one moves exactly its bytes.
+ */
+TEST_F(fs, random_flag_words)
+{
+	const char *env = getenv("DAX_MATRIX_SEED");
+	unsigned int seed = env ? strtoul(env, NULL, 0) : 20261124;
+	bool recovers = dax_driver_recovers(&self->dev);
+	int runs = 1500, wrong = 0, ndone = 0;
+	void *buf;
+
+	ASSERT_EQ(0, posix_memalign(&buf, LEN, LEN));
+	TH_LOG("seed %u, %d words", seed, runs);
+	for (int i = 0; i < runs; i++) {
+		unsigned int w = rand_r(&seed) & RWF_KNOWN;
+		bool write = rand_r(&seed) & 1;
+		size_t p = rand_r(&seed) % DAX_NPATHS;
+		int want, peer, fd;
+		ssize_t got;
+		bool ok;
+
+		/* One word in eight has bits no kernel knows. */
+		if (rand_r(&seed) % 8 == 0)
+			w |= 1u << (11 + rand_r(&seed) % 21);
+		/* Keep the common cases common: ATOMIC/DONTCACHE/both-APPENDs in one of four. */
+		if (rand_r(&seed) % 4)
+			w &= ~(RWF_ATOMIC | RWF_DONTCACHE | RWF_NOAPPEND);
+		want = expected_word(w, write, recovers, p == 1, !strcmp(variant->fstype, "xfs"));
+		fd = open_kind(DAX, &self->dev, &peer);
+		ASSERT_GE(fd, 0);
+		dax_fill(buf, LEN, 9, 0);
+		if (!write)
+			memset(buf, 0, LEN);
+		got = dax_paths[p].fn(fd, write, buf, LEN, LEN, w);
+		if (want == 1)
+			ok = got == LEN && done(fd, write, w & RWF_APPEND, buf);
+		else
+			ok = got == want && untouched(DAX, fd);
+		if (want == 1 && ok)
+			ndone++;
+		if (!ok) {
+			wrong++;
+			TH_LOG("word %#x, %s, %s: got %zd, want %s", w, write ? "write" : "read",
+			       dax_paths[p].name, got, want == 1 ? "done" : strerror(-want));
+		}
+		close(fd);
+	}
+	TH_LOG("%d words, %d done, %d refused as documented, %d wrong", runs, ndone,
+	       runs - ndone - wrong, wrong);
+	EXPECT_EQ(0, wrong);
 	free(buf);
 }
 

@@ -82,7 +82,7 @@ static struct {
 } st;
 
 static __thread sigjmp_buf fault_env;
-static volatile uint64_t fault_sink;
+static uint64_t fault_sink;
 
 static uint64_t now_ns(void)
 {
@@ -215,8 +215,8 @@ static void on_sigbus(int sig)
 /* Fault a page of a shared read mapping in and copy it (SIGBUS on poison or past EOF). */
 static void do_fault(struct worker *w, struct model *m, uint8_t *map)
 {
-	volatile int p = rnd(&w->seed, MAXPAGES);
-	const volatile uint64_t *q = (const volatile uint64_t *)(map + (size_t)p * DAX_PAGE);
+	int p = rnd(&w->seed, MAXPAGES);
+	const uint64_t *q = (const uint64_t *)(map + (size_t)p * DAX_PAGE);
 	uint64_t sum = 0;
 
 	if (sigsetjmp(fault_env, 1)) {
@@ -224,8 +224,8 @@ static void do_fault(struct worker *w, struct model *m, uint8_t *map)
 		return;
 	}
 	for (size_t i = 0; i < DAX_PAGE / sizeof(*q); i++)
-		sum += q[i];
-	fault_sink = sum;
+		sum += __atomic_load_n(&q[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&fault_sink, sum, __ATOMIC_RELAXED);
 	madvise(map + (size_t)p * DAX_PAGE, DAX_PAGE, MADV_DONTNEED);
 }
 
@@ -372,14 +372,29 @@ static void *worker_main(void *arg)
 			pthread_mutex_lock(&m->lock);
 		__atomic_store_n(&w->busy_since, now_ns(), __ATOMIC_RELEASE);
 		switch (w->role) {
-		case R_IGNORE: do_read(w, m, true); break;
-		case R_READ: do_read(w, m, false); break;
-		case R_FAULT: do_fault(w, m, maps[f]); break;
-		case R_WRITE: do_write(w, m); break;
-		case R_TRUNC: do_trunc(w, m); break;
-		case R_RESET: do_reset(w, m); break;
-		case R_POISON: do_poison(w, m); break;
-		default: break;
+		case R_IGNORE:
+			do_read(w, m, true);
+			break;
+		case R_READ:
+			do_read(w, m, false);
+			break;
+		case R_FAULT:
+			do_fault(w, m, maps[f]);
+			break;
+		case R_WRITE:
+			do_write(w, m);
+			break;
+		case R_TRUNC:
+			do_trunc(w, m);
+			break;
+		case R_RESET:
+			do_reset(w, m);
+			break;
+		case R_POISON:
+			do_poison(w, m);
+			break;
+		default:
+			break;
 		}
 		__atomic_store_n(&w->busy_since, 0, __ATOMIC_RELEASE);
 		if (locked)
@@ -501,12 +516,13 @@ TEST_F_TIMEOUT(fs, stress, 600)
 	}
 	for (int f = 0; f < NFILES; f++)
 		poisoned += st.file[f].poisoned;
-	TH_LOG("%.1f s, %ld operations: %ld IGNORE reads, %ld plain reads (%ld short/EIO), "
-	       "%ld writes, %ld faults (%ld SIGBUS), %ld truncates/punches, %ld resets, "
-	       "%ld sectors poisoned; %ld pages still poisoned",
-	       (now_ns() - start) / 1e9, total, w[R_IGNORE].ops, w[R_READ].ops,
-	       w[R_READ].short_reads, w[R_WRITE].done, w[R_FAULT].ops, w[R_FAULT].sigbus,
-	       w[R_TRUNC].done, w[R_RESET].done, w[R_POISON].done, poisoned);
+	TH_LOG("%.1f s, %ld operations:", (now_ns() - start) / 1e9, total);
+	TH_LOG("  %ld IGNORE reads, %ld plain reads (%ld short or EIO), %ld faults (%ld SIGBUS)",
+	       w[R_IGNORE].ops, w[R_READ].ops, w[R_READ].short_reads, w[R_FAULT].ops,
+	       w[R_FAULT].sigbus);
+	TH_LOG("  %ld writes, %ld truncates/punches, %ld resets, %ld sectors poisoned",
+	       w[R_WRITE].done, w[R_TRUNC].done, w[R_RESET].done, w[R_POISON].done);
+	TH_LOG("  %ld pages still poisoned", poisoned);
 	EXPECT_GT(w[R_IGNORE].ops, 0);
 	EXPECT_GT(w[R_RESET].ops, 0);
 	if (st.recovers)
