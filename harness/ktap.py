@@ -155,6 +155,29 @@ def parse_kunit_block(text, start, tally, report):
         tally.add('fail', f'kunit: {top_plan - top_seen} suite(s) never reported')
 
 
+def workload(path):
+    """The bad-input cells, random flag words and stress operations the run did."""
+    cells = words = ops = runs = 0
+    secs = 0.0
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = re.search(r':matrix:(\d+) cells, \d+ wrong', line)
+            if m:
+                cells += int(m.group(1))
+            m = re.search(r':random_flag_words:(\d+) words, ', line)
+            if m:
+                words += int(m.group(1))
+            m = re.search(r':stress:([\d.]+) s, (\d+) operations', line)
+            if m:
+                secs += float(m.group(1))
+                ops += int(m.group(2))
+                runs += 1
+    if not (cells or words or ops):
+        return ''
+    return (f'workload: {cells} matrix cells, {words} random flag words, '
+            f'{ops} stress operations in {runs} runs ({secs:.0f} s)')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--output', required=True, help="the guest's output (output.log)")
@@ -182,6 +205,9 @@ def main():
         if t.skipped:
             line += f' {t.skipped:3d} skipped'
         print(line)
+    volume = workload(args.output)
+    if volume:
+        print(volume)
     for name in tally.failures:
         print(f'FAILED: {name}')
     last = f'{tally.passed} passed, {tally.failed} failed'
