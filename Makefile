@@ -11,13 +11,14 @@
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make series         the upstream series: git format-patch with a cover letter
+#   make bisect         build every prefix of the series (on demand; about an hour)
 #   make deps           install missing Debian packages and bindgen-cli
 #   make clean          remove the build tree and logs (keeps the base source)
 
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check check-debug shell bench series clean distclean
+.PHONY: all deps base tree build run check check-debug bisect shell bench series clean distclean
 
 all: build
 
@@ -58,6 +59,9 @@ bench: deps base
 
 series: base
 	@$(H)/series.sh
+
+bisect: base
+	@$(H)/bisect.sh $(RANGE)
 
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS"

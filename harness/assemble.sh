@@ -19,10 +19,12 @@ if [ ! -f "$SRC/.assembled" ]; then
 	touch "$SRC/.assembled"
 fi
 
-stage=$DAX_CACHE/stage
+# Staging next to the tree, so that trees of different prefixes
+# (harness/bisect.sh) can be assembled side by side.
+stage=$SRC.stage
 rm -rf "$stage"
 mkdir -p "$stage"
-touched=$DAX_CACHE/stage.list
+touched=$SRC.stage.list
 : > "$touched"
 
 # Paths a patch reads or writes, from its ---/+++ lines.
@@ -35,6 +37,8 @@ n=0
 if [ -f "$series" ]; then
 	while read -r p rest; do
 		case "$p" in '' | '#'*) continue ;; esac
+		# DAX_SERIES_PREFIX=N: only the first N commits (harness/bisect.sh).
+		[ -z "${DAX_SERIES_PREFIX:-}" ] || [ "$n" -lt "$DAX_SERIES_PREFIX" ] || break
 		n=$((n + 1))
 		pf=$REPO/patches/$p
 		[ -f "$pf" ] || die "patches/series line $n: patches/$p does not exist"
@@ -63,7 +67,7 @@ if [ -f "$series" ]; then
 fi
 
 # New files no series line names yet (work in progress) go in last.
-if [ -d "$REPO/linux" ]; then
+if [ -d "$REPO/linux" ] && [ -z "${DAX_SERIES_PREFIX:-}" ]; then
 	(cd "$REPO/linux" && find . -type f ! -name '*~' -printf '%P\n') | while read -r f; do
 		grep -qxF "$f" "$touched" && continue
 		echo "warning: linux/$f is not named by any line of patches/series" >&2
