@@ -508,7 +508,20 @@ static int sysfs_write(const char *path, const char *val)
  * working disk; when none is left to fail the probe succeeds and the data
  * is intact. Runs for both drivers; they meet the same allocations.
  */
-TEST(fail_nth_probe)
+/* Cases that need the device without a file system. */
+FIXTURE(bare) {
+	int unused;
+};
+
+FIXTURE_SETUP(bare)
+{
+}
+
+FIXTURE_TEARDOWN(bare)
+{
+}
+
+TEST_F_TIMEOUT(bare, fail_nth_probe, 1800)
 {
 	char why[256], drv[64], name[64], path[PATH_MAX];
 	struct dax_dev dev;
