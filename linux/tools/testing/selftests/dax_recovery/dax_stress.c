@@ -557,4 +557,67 @@ TEST_F_TIMEOUT(fs, stress, 600)
 	}
 }
 
+/* Shared by write_hole_vs_fault's threads. */
+struct hole_race {
+	int fd, stop;
+	uint8_t *map;
+	long faults, writes;
+};
+
+static void *hole_faulter(void *arg)
+{
+	struct hole_race *r = arg;
+	unsigned int seed = 7;
+
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE)) {
+		const uint64_t *q = (const uint64_t *)(r->map + (size_t)rnd(&seed, 16) * DAX_PAGE);
+
+		__atomic_store_n(&fault_sink, __atomic_load_n(q, __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+		madvise(r->map, 16 * DAX_PAGE, MADV_DONTNEED);
+		r->faults++;
+	}
+	return NULL;
+}
+
+/*
+ * Writes into freshly punched holes raced by read faults on the same pages:
+ * the write allocates blocks that a fault may map before the write is done.
+ * Every page read afterwards holds what was last written.
+ */
+TEST_F_TIMEOUT(fs, write_hole_vs_fault, 300)
+{
+	uint8_t buf[16 * DAX_PAGE], got[16 * DAX_PAGE];
+	struct hole_race r = { 0 };
+	pthread_t t;
+	uint64_t start;
+	uint32_t v = 0;
+
+	r.fd = create("hole");
+	ASSERT_GE(r.fd, 0);
+	ASSERT_EQ(0, ftruncate(r.fd, sizeof(buf)));
+	ASSERT_TRUE(dax_file_is_dax(r.fd));
+	r.map = mmap(NULL, sizeof(buf), PROT_READ, MAP_SHARED, r.fd, 0);
+	ASSERT_NE(MAP_FAILED, r.map);
+	ASSERT_EQ(0, pthread_create(&t, NULL, hole_faulter, &r));
+	start = now_ns();
+	while (now_ns() - start < 5000000000ull) {
+		v++;
+		for (int p = 0; p < 16; p++)
+			fill_page(buf + p * DAX_PAGE, p, v);
+		ASSERT_EQ(0, fallocate(r.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+				       sizeof(buf)));
+		ASSERT_EQ((ssize_t)sizeof(buf), pwrite(r.fd, buf, sizeof(buf), 0));
+		r.writes++;
+	}
+	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, NULL));
+	TH_LOG("%ld punch+write rounds, %ld faults", r.writes, r.faults);
+	ASSERT_EQ((ssize_t)sizeof(got), pread(r.fd, got, sizeof(got), 0));
+	EXPECT_EQ(0, memcmp(got, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(r.map, buf, sizeof(buf)));
+	munmap(r.map, sizeof(buf));
+	close(r.fd);
+}
+
 TEST_HARNESS_MAIN
