@@ -14,11 +14,11 @@ sel=()
 export DAXVM_ENV_KSELFTEST_ARGS="${ARGS:-}"
 cmd="/opt/daxvm/check.sh ${sel[*]}"
 
+log=$LOGS/$(date +%Y%m%d-%H%M%S)-check-$$
 set +e
-"$REPO/harness/vm.sh" --name check -- "$cmd"
+DAX_RUN_LOG=$log "$REPO/harness/vm.sh" --name check -- "$cmd"
 vrc=$?
 set -e
-log=$(readlink -f "$LOGS/latest")
 extra=()
 case $vrc in
 0 | 1) ;;	# the runner's own status; the summary decides

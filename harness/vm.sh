@@ -29,7 +29,9 @@ kernel=$BUILD/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "no kernel at $kernel; run make build"
 [ -f "$VMDIR/initramfs.cpio" ] || die "no initramfs; run make build"
 
-log=$LOGS/$(date +%Y%m%d-%H%M%S)-$name
+# DAX_RUN_LOG names the run's log directory (check.sh sets it, so that
+# runs side by side each read their own); logs/latest is for people.
+log=${DAX_RUN_LOG:-$LOGS/$(date +%Y%m%d-%H%M%S)-$name}
 mkdir -p "$log"
 ln -sfn "$log" "$LOGS/latest"
 
