@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Style gate, run by make check: scripts/checkpatch.pl --strict over every
-# patch of the series and every new C/Rust source file in linux/ (any error,
-# warning or check fails), and make rustfmtcheck. Compiler and clippy
+# patch of the series, every new C/Rust source file in linux/, and every
+# patch of the series as git format-patch mails it (any error, warning or
+# check fails), and make rustfmtcheck. Compiler and clippy
 # warnings fail the build itself (CONFIG_WERROR, CLIPPY=1).
 . "$(dirname "$0")/lib.sh"
 
@@ -21,9 +22,16 @@ check() {
 }
 while read -r p _; do
 	case "$p" in '' | '#'*) continue ;; esac
-	# A new file's MAINTAINERS entry comes with it in the series repository.
-	check --ignore FILE_PATH_CHANGES "$REPO/patches/$p"
+	check "$REPO/patches/$p"
 done < "$REPO/patches/series"
+# The series as it is mailed: git format-patch output, new files included.
+mailed=$(mktemp -d)
+"$REPO/harness/series-repo.sh" > /dev/null 2>&1 || die "harness/series-repo.sh failed"
+git -C "$DAX_CACHE/git" format-patch -q -o "$mailed" base..series
+for p in "$mailed"/*.patch; do
+	check "$p"
+done
+rm -rf "$mailed"
 while read -r f; do
 	check -f "$REPO/linux/$f"
 done < <(cd "$REPO/linux" && find . -type f \( -name '*.c' -o -name '*.h' -o -name '*.rs' \) -printf '%P\n' | sort)

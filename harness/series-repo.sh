@@ -20,8 +20,14 @@ if ! g rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	cp -a --reflink=auto "$BASE_DIR/." "$dir/"
 	rm -f "$dir/.unpacked"
 	g init -q -b series
-	g config user.name "$(git -C "$REPO" config user.name)"
-	g config user.email "$(git -C "$REPO" config user.email)"
+	# The repository's identity; where git has none (a bare CI machine),
+	# the one the series is signed off with.
+	sob=$(sed -n 's/^Signed-off-by: //p' "$REPO"/patches/0001-*.patch | head -n 1)
+	name=$(git -C "$REPO" config user.name || true)
+	email=$(git -C "$REPO" config user.email || true)
+	g config user.name "${name:-${sob% <*}}"
+	email=${email:-${sob##*<}}
+	g config user.email "${email%>}"
 	g config gc.auto 0
 	g add -A -f .
 	GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z" \
