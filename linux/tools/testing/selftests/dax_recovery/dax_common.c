@@ -351,3 +351,60 @@ int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t c
 		return -1;
 	return sector;
 }
+
+#define DEBUGFS	"/sys/kernel/debug"
+
+int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...)
+{
+	static bool mounted;
+	char path[PATH_MAX], val[64];
+	va_list ap;
+	int fd, n, ret = 0;
+
+	if (!mounted) {
+		if (dax_run("grep -q ' %s debugfs ' /proc/mounts || mount -t debugfs none %s",
+			    DEBUGFS, DEBUGFS))
+			return -ENODEV;
+		mounted = true;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(val, sizeof(val), fmt, ap);
+	va_end(ap);
+	snprintf(path, sizeof(path), DEBUGFS "/%s/%s", dir, attr);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, n) != n)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pname,
+		  long long param, long space)
+{
+	char dir[64];
+	int ret;
+
+	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	if (pname) {
+		ret = dax_debugfs_write(dir, pname, "%lld", param);
+		if (ret)
+			return ret;
+	}
+	return dax_debugfs_write(dir, "verbose", "0") ?:
+	       dax_debugfs_write(dir, "interval", "1") ?:
+	       dax_debugfs_write(dir, "space", "%ld", space) ?:
+	       dax_debugfs_write(dir, "probability", "100") ?:
+	       dax_debugfs_write(dir, "times", "1");
+}
+
+int dax_fault_disarm(const struct dax_dev *dev, const char *point)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	return dax_debugfs_write(dir, "times", "0") ?:
+	       dax_debugfs_write(dir, "probability", "0") ?:
+	       dax_debugfs_write(dir, "space", "0");
+}

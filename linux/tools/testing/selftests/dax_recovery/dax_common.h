@@ -99,4 +99,25 @@ int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t c
 /* Run a shell command quietly; returns its exit status, or -1. */
 int dax_run(const char *fmt, ...) __printf(1, 2);
 
+/*
+ * Write a printf-formatted value to /sys/kernel/debug/@dir/@attr, mounting
+ * debugfs first if needed. Returns 0 or -errno.
+ */
+int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...) __printf(3, 4);
+
+/*
+ * The Rust pmem driver's fault injection points, in debugfs as
+ * rust_pmem_<point>_<disk>/ (the kernel's fault-injection attributes):
+ * "mc" stops a machine-check-safe read at data byte "offset", as consumed
+ * poison would; "clear" fails a reset's poison clear, or clears only the
+ * first "cleared" bytes of the page.
+ *
+ * dax_fault_arm() makes @point fire once, silently, after @space bytes of
+ * calls have passed, with @param written to its parameter file @pname
+ * (skipped if NULL). dax_fault_disarm() stops it. Both return 0 or -errno.
+ */
+int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pname,
+		  long long param, long space);
+int dax_fault_disarm(const struct dax_dev *dev, const char *point);
+
 #endif

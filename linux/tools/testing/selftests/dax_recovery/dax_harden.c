@@ -51,61 +51,6 @@ static int make_file(const char *name, size_t len)
 	return fd;
 }
 
-static int debugfs_mounted(void)
-{
-	return dax_run("grep -q ' %s debugfs ' /proc/mounts || mount -t debugfs none %s",
-		       DBG, DBG);
-}
-
-/* Write the printf-formatted value to /sys/kernel/debug/@dir/@attr. */
-static int __printf(3, 4) dbg_write(const char *dir, const char *attr, const char *fmt, ...)
-{
-	char path[PATH_MAX], val[64];
-	va_list ap;
-	int fd, n, ret = 0;
-
-	va_start(ap, fmt);
-	n = vsnprintf(val, sizeof(val), fmt, ap);
-	va_end(ap);
-	snprintf(path, sizeof(path), DBG "/%s/%s", dir, attr);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, n) != n)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/*
- * Arm the driver's fault point @point ("mc" or "clear") to fire once:
- * @param goes to its parameter file @pname (skipped if NULL), after @space
- * bytes of calls have passed.
- */
-static int arm(const struct dax_dev *dev, const char *point, const char *pname,
-	       long long param, long space)
-{
-	char dir[64];
-
-	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
-	if (debugfs_mounted())
-		return -1;
-	if (pname && dbg_write(dir, pname, "%lld", param))
-		return -1;
-	return dbg_write(dir, "verbose", "0") || dbg_write(dir, "interval", "1") ||
-	       dbg_write(dir, "space", "%ld", space) || dbg_write(dir, "probability", "100") ||
-	       dbg_write(dir, "times", "1");
-}
-
-static int disarm(const struct dax_dev *dev, const char *point)
-{
-	char dir[64];
-
-	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
-	return dbg_write(dir, "times", "0") || dbg_write(dir, "probability", "0") ||
-	       dbg_write(dir, "space", "0");
-}
-
 /*
  * With a driver that does not recover (nd_pmem) both flags are refused and
  * nothing moves.
@@ -119,6 +64,24 @@ static void expect_refused(struct __test_metadata *_metadata, int fd)
 	EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, buf, DAX_PAGE, 0, RESET));
 	EXPECT_EQ(DAX_PAGE, pread(fd, buf, DAX_PAGE, 0));
 	EXPECT_EQ(-1, dax_check(buf, DAX_PAGE, OLD, 0));
+}
+
+/*
+ * A fresh file of @len pattern bytes for a case that needs a driver that
+ * recovers. With one that does not (nd_pmem) the case has only to check
+ * that the flags are refused: then the file is closed and -1 returned.
+ */
+static int recovery_file(struct __test_metadata *_metadata, const struct dax_dev *dev,
+			 const char *name, size_t len)
+{
+	int fd = make_file(name, len);
+
+	ASSERT_GE(fd, 0);
+	if (dax_driver_recovers(dev))
+		return fd;
+	expect_refused(_metadata, fd);
+	close(fd);
+	return -1;
 }
 
 /* Read the file whole with IGNORE; the count, or -errno. */
@@ -144,12 +107,9 @@ TEST_F(fs, consumed_poison_every_offset)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("f", FLEN);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "f", FLEN);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	first = dax_file_sector(fd, page);
 	ASSERT_GE(first, 0);
@@ -161,8 +121,8 @@ TEST_F(fs, consumed_poison_every_offset)
 			off_t wr = page + ((s + 3) % 8) * DAX_SECTOR + 7;
 
 			ASSERT_EQ(0, dax_write_pattern(fd, page, DAX_PAGE, OLD));
-			ASSERT_EQ(0, arm(&self->dev, "mc", "offset",
-					 (first + s) * DAX_SECTOR + bytes[b], 0));
+			ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
+						   (first + s) * DAX_SECTOR + bytes[b], 0));
 			ASSERT_EQ(FLEN, ignore_all(fd, buf, FLEN)) TH_LOG("sector %d byte %d", s,
 									  bytes[b]);
 			dax_fill(want, FLEN, OLD, 0);
@@ -185,7 +145,7 @@ TEST_F(fs, consumed_poison_every_offset)
 		}
 	}
 	TH_LOG("%d injection points", cases);
-	EXPECT_EQ(0, disarm(&self->dev, "mc"));
+	EXPECT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
 out:
 	free(buf);
 	free(want);
@@ -206,12 +166,9 @@ TEST_F(fs, consumed_poison_in_salvage)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("f", FLEN);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "f", FLEN);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	first = dax_file_sector(fd, page);
 	ASSERT_GE(first, 0);
@@ -220,7 +177,8 @@ TEST_F(fs, consumed_poison_in_salvage)
 
 		ASSERT_EQ(0, dax_write_pattern(fd, page, DAX_PAGE, OLD));
 		ASSERT_EQ(first, dax_poison_file(&self->dev, fd, page, 1));
-		ASSERT_EQ(0, arm(&self->dev, "mc", "offset", (first + s) * DAX_SECTOR + 200, 0));
+		ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
+					   (first + s) * DAX_SECTOR + 200, 0));
 		dax_fill(buf, DAX_SECTOR, NEW, page);
 		EXPECT_EQ(DAX_SECTOR, dax_rw2(fd, true, buf, DAX_SECTOR, page, RESET));
 		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
@@ -230,7 +188,7 @@ TEST_F(fs, consumed_poison_in_salvage)
 		EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
 		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("sector %d", s);
 	}
-	EXPECT_EQ(0, disarm(&self->dev, "mc"));
+	EXPECT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
 out:
 	free(buf);
 	free(want);
@@ -250,23 +208,21 @@ TEST_F(fs, reset_clear_partial)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("f", FLEN);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "f", FLEN);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	for (size_t i = 0; i < ARRAY_SIZE(cleared); i++) {
 		ASSERT_EQ(0, dax_write_pattern(fd, 0, FLEN, OLD));
 		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 2 * DAX_PAGE + 3 * DAX_SECTOR, 1));
 		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 3 * DAX_PAGE + 6 * DAX_SECTOR, 2));
 		/* The first clear passes (space), the second is the injected one. */
-		ASSERT_EQ(0, arm(&self->dev, "clear", "cleared", cleared[i], DAX_PAGE + 1));
+		ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", cleared[i],
+					   DAX_PAGE + 1));
 		dax_fill(buf, 2 * DAX_PAGE, NEW, 2 * DAX_PAGE);
 		EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, 2 * DAX_PAGE, RESET));
 		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
-		ASSERT_EQ(0, arm(&self->dev, "clear", "cleared", cleared[i], 0));
+		ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", cleared[i], 0));
 		EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, 100, 3 * DAX_PAGE, RESET));
 		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 		/* Page 2 is new; page 3 as it was, its bad sectors zeros. */
@@ -276,7 +232,7 @@ TEST_F(fs, reset_clear_partial)
 		EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN));
 		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("cleared %lld", cleared[i]);
 		/* Unarmed, the reset succeeds. */
-		EXPECT_EQ(0, disarm(&self->dev, "clear"));
+		EXPECT_EQ(0, dax_fault_disarm(&self->dev, "clear"));
 		dax_fill(buf, DAX_PAGE, NEW, 3 * DAX_PAGE);
 		EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, DAX_PAGE, 3 * DAX_PAGE, RESET));
 		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
@@ -344,7 +300,7 @@ static int failslab_limit(const struct dax_dev *dev)
 	char drv[64];
 
 	dax_driver(dev, drv, sizeof(drv));
-	if (debugfs_mounted() || kallsyms_ranges(drv, &lo, &hi, "memremap_pages", &rlo, &rhi))
+	if (kallsyms_ranges(drv, &lo, &hi, "memremap_pages", &rlo, &rhi))
 		return -1;
 	/* The last function's size is not listed; no function is 64 KiB. */
 	for (size_t i = 0; i < ARRAY_SIZE(fail_allocs); i++) {
@@ -352,12 +308,13 @@ static int failslab_limit(const struct dax_dev *dev)
 
 		if (access(DBG "/fail_page_alloc", F_OK) && i == 1)
 			continue;
-		if (dbg_write(a, "require-start", "%lu", lo) ||
-		    dbg_write(a, "require-end", "%lu", hi + 65536) ||
-		    dbg_write(a, "reject-start", "%lu", rlo) ||
-		    dbg_write(a, "reject-end", "%lu", rhi) ||
-		    dbg_write(a, "stacktrace-depth", "64") || dbg_write(a, "verbose", "0") ||
-		    dbg_write(a, "ignore-gfp-wait", "N"))
+		if (dax_debugfs_write(a, "require-start", "%lu", lo) ||
+		    dax_debugfs_write(a, "require-end", "%lu", hi + 65536) ||
+		    dax_debugfs_write(a, "reject-start", "%lu", rlo) ||
+		    dax_debugfs_write(a, "reject-end", "%lu", rhi) ||
+		    dax_debugfs_write(a, "stacktrace-depth", "64") ||
+		    dax_debugfs_write(a, "verbose", "0") ||
+		    dax_debugfs_write(a, "ignore-gfp-wait", "N"))
 			return -1;
 	}
 	return 0;
@@ -370,12 +327,12 @@ static void failslab_unlimit(void)
 
 		if (access(DBG "/fail_page_alloc", F_OK) && i == 1)
 			continue;
-		dbg_write(a, "require-start", "0");
-		dbg_write(a, "require-end", "0");
-		dbg_write(a, "reject-start", "0");
-		dbg_write(a, "reject-end", "0");
-		dbg_write(a, "stacktrace-depth", "32");
-		dbg_write(a, "ignore-gfp-wait", "Y");
+		dax_debugfs_write(a, "require-start", "0");
+		dax_debugfs_write(a, "require-end", "0");
+		dax_debugfs_write(a, "reject-start", "0");
+		dax_debugfs_write(a, "reject-end", "0");
+		dax_debugfs_write(a, "stacktrace-depth", "32");
+		dax_debugfs_write(a, "ignore-gfp-wait", "Y");
 	}
 }
 
@@ -420,12 +377,9 @@ TEST_F(fs, fail_nth_driver_paths)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("f", FLEN);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "f", FLEN);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	ASSERT_EQ(0, failslab_limit(&self->dev));
 	nth = fail_nth_open();
@@ -614,12 +568,9 @@ TEST_F(fs, badblocks_table_full)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("full", len);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "full", len);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	dax_fill(want, len, OLD, 0);
 	for (int i = 0; i < entries; i++) {
@@ -637,7 +588,7 @@ TEST_F(fs, badblocks_table_full)
 	EXPECT_EQ(-1, pread(fd, buf, len, 0));
 	EXPECT_EQ(EIO, errno);
 	/* Consumed poison that cannot be listed: zeros for this read. */
-	ASSERT_EQ(0, arm(&self->dev, "mc", "offset", s0 * DAX_SECTOR + 10, 0));
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset", s0 * DAX_SECTOR + 10, 0));
 	EXPECT_EQ((ssize_t)len, ignore_all(fd, buf, len));
 	memset(want + extra + 10, 0, DAX_SECTOR - 10);
 	EXPECT_EQ(0, memcmp(buf, want, len));
@@ -669,12 +620,9 @@ TEST_F(fs, thousands_of_bad_sectors)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
-	fd = make_file("many", len);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "many", len);
+	if (fd < 0)
 		goto out;
-	}
 	self->poisoned = true;
 	dax_fill(want, len, OLD, 0);
 	for (int i = 0; i < ranges; i++) {
@@ -707,12 +655,9 @@ TEST_F(fs, access_modes)
 	uint8_t buf[DAX_PAGE];
 	int fd, ro, wo;
 
-	fd = make_file("acc", FLEN);
-	ASSERT_GE(fd, 0);
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_refused(_metadata, fd);
+	fd = recovery_file(_metadata, &self->dev, "acc", FLEN);
+	if (fd < 0)
 		goto out;
-	}
 	ro = open(MNT "/acc", O_RDONLY);
 	wo = open(MNT "/acc", O_WRONLY);
 	ASSERT_GE(ro, 0);

@@ -405,24 +405,6 @@ TEST_F(fs, unprivileged)
 }
 
 /*
- * Arm the Rust pmem driver's fault injection point @point of the device
- * (rust_pmem_mc_<disk>: a machine-check-safe read stops at data byte
- * @param, as consumed poison would; rust_pmem_clear_<disk>: a reset's
- * poison clear fails) to fire @times times.
- */
-static int arm(const struct dax_dev *dev, const char *point, long long param, int times)
-{
-	const char *dbg = "/sys/kernel/debug";
-
-	dax_run("grep -q ' %s debugfs ' /proc/mounts || mount -t debugfs none %s", dbg, dbg);
-	if (param >= 0 &&
-	    dax_run("echo %lld > %s/rust_pmem_%s_%s/offset", param, dbg, point, dev->name))
-		return -1;
-	return dax_run("cd %s/rust_pmem_%s_%s && %s && echo %d > times", dbg, point, dev->name,
-		       "echo 0 > verbose && echo 1 > interval && echo 100 > probability", times);
-}
-
-/*
  * Poison met during the copy (injected: the copy stops at a chosen byte in
  * the middle of a sector): IGNORE still returns the whole file, with zeros
  * from that byte to the end of its sector, and the sector becomes known-bad.
@@ -443,7 +425,8 @@ TEST_F(fs, ignore_consumed_poison)
 	}
 	sector = dax_file_sector(fd, at);
 	ASSERT_GE(sector, 0);
-	ASSERT_EQ(0, arm(&self->dev, "mc", sector * DAX_SECTOR + at % DAX_SECTOR, 1));
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
+				   sector * DAX_SECTOR + at % DAX_SECTOR, 0));
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
@@ -479,11 +462,11 @@ TEST_F(fs, reset_clear_fails)
 		goto out;
 	}
 	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
-	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
 	dax_fill(buf, 2 * DAX_PAGE, NEW, DAX_PAGE);
 	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
 	/* Page 2 alone: nothing written. */
-	ASSERT_EQ(0, arm(&self->dev, "clear", -1, 1));
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, DAX_PAGE, 2 * DAX_PAGE, RESET));
 	/* The poison and the page's good bytes are as they were. */
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
