@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Style gate, run by make check: scripts/checkpatch.pl --strict over every
 # patch of the series as git format-patch mails it, new files included (any
-# error, warning or check fails), and make rustfmtcheck. Compiler and clippy
+# error, warning or check fails), no new kernel-doc warnings in the C files
+# the series touches, and make rustfmtcheck. Compiler and clippy
 # warnings fail the build itself (CONFIG_WERROR, CLIPPY=1).
 . "$(dirname "$0")/lib.sh"
 
@@ -28,6 +29,22 @@ for p in "$mailed"/*.patch; do
 done
 [ $fail = 0 ] || die "checkpatch --strict is not clean (above)"
 step "checkpatch --strict: the $n patches of the series are clean"
+
+# kernel-doc: no new warnings in any C file or header the series touches
+# (the base's own warnings in those files are not the series' to fix).
+kdoc() {	# tree file: its kernel-doc warnings without line numbers
+	[ -f "$1/$2" ] || return 0
+	(cd "$1" && scripts/kernel-doc -none -Wall "$2" 2>&1 |
+		sed -E 's/:[0-9]+//' | sort -u)
+}
+nk=0 kfail=0
+for f in $(sed -n 's|^+++ b/||p' "$mailed"/*.patch | grep -E '\.[ch]$' | sort -u); do
+	nk=$((nk + 1))
+	new=$(comm -13 <(kdoc "$BASE_DIR" "$f") <(kdoc "$DAX_CACHE/git" "$f"))
+	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; kfail=1; }
+done
+[ $kfail = 0 ] || die "kernel-doc: the series adds warnings (above)"
+step "kernel-doc -Wall: no new warnings in the $nk C files and headers the series touches"
 
 "${KMAKE[@]}" -s rustfmtcheck || die "make rustfmtcheck: Rust code is not rustfmt-formatted"
 step "rustfmtcheck: clean"
