@@ -3,7 +3,7 @@
 # Style gate, run by make check: scripts/checkpatch.pl --strict over every
 # patch of the series as git format-patch mails it, new files included (any
 # error, warning or check fails), no new kernel-doc warnings in the C files
-# the series touches, and make rustfmtcheck. Compiler and clippy
+# the series touches, make rustfmtcheck and make rustdoc. Compiler and clippy
 # warnings fail the build itself (CONFIG_WERROR, CLIPPY=1).
 . "$(dirname "$0")/lib.sh"
 
@@ -48,3 +48,8 @@ step "kernel-doc -Wall: no new warnings in the $nk C files and headers the serie
 
 "${KMAKE[@]}" -s rustfmtcheck || die "make rustfmtcheck: Rust code is not rustfmt-formatted"
 step "rustfmtcheck: clean"
+
+# rustdoc: the kernel crate's documentation, new abstractions included,
+# builds without warnings (broken intra-doc links are errors).
+"${KMAKE[@]}" -s rustdoc >/dev/null || die "make rustdoc failed (above)"
+step "rustdoc: clean"

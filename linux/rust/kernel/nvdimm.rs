@@ -2,10 +2,11 @@
 
 //! libnvdimm namespace drivers.
 //!
-//! libnvdimm presents persistent memory as regions ([`Region`]) carved into namespaces
+//! libnvdimm presents persistent memory as regions ([`RegionRef`]) carved into namespaces
 //! ([`Namespace`]). A namespace driver (the pmem driver) binds to a namespace device or to one of
 //! its personalities: a pfn device (fsdax, with a memmap reserved on the medium) or a btt device
-//! (sector mode). It implements [`Driver`] and registers with [`module_nd_driver!`].
+//! (sector mode). It implements [`Driver`] and registers with
+//! [`module_nd_driver!`](crate::module_nd_driver).
 //!
 //! C headers: [`include/linux/nd.h`](srctree/include/linux/nd.h),
 //! [`include/linux/libnvdimm.h`](srctree/include/linux/libnvdimm.h),
@@ -62,7 +63,8 @@ pub trait Driver: Send {
     fn shutdown(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>) {}
 }
 
-/// The registration adapter of namespace drivers (see [`module_nd_driver!`]).
+/// The registration adapter of namespace drivers (see
+/// [`module_nd_driver!`](crate::module_nd_driver)).
 pub struct Adapter<T: Driver>(T);
 
 // SAFETY: `nd_device_driver` is a C type; its `struct device_driver` is at `drv`, and the
