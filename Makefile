@@ -54,7 +54,7 @@ else
 	@$(H)/vm.sh --name cmd -- '$(CMD)'
 endif
 
-bench: deps base
+bench: base
 	@$(H)/bench.sh
 
 series: base

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make bench: what the series costs on the clean path, and the Rust driver
-# against the C one, measured side by side in the same VM setup:
+# make bench: the Rust pmem driver against nd_pmem, recovery against the 7.3
+# workaround, and what the series costs on the clean path. Two VM boots:
 #
-#   base     unpatched 7.3.4 kernel, nd_pmem
-#   series   the patched kernel, nd_pmem
-#   rust     the patched kernel, rust_pmem
+#   series   the patched kernel; every round measures nd_pmem and then
+#            rust_pmem (the order alternates between rounds) on the same
+#            namespace, so their ratio is taken side by side
+#   base     the unpatched 7.3.4 kernel (built once, from the same fragment
+#            minus the series' own options), nd_pmem only
 #
-# Each run (guest/bench.sh) times plain DAX reads and writes on ext4 and
-# O_DIRECT block I/O with dd, best of 5 rounds of 1 GiB, and the host prints
-# MB/s and the ratios series/base and rust/series. The unpatched kernel is
-# built once, from the same fragment minus the series' own options, in
-# $DAX_CACHE/base-build. TCG timings are noisy: compare ratios, not MB/s.
+# guest/bench.sh runs fio and dax_bench (guest/dax_bench.c, built here
+# against the series' UAPI headers and the selftests' helpers) in the VM;
+# bench_report.py turns the samples into results.json, results.md and
+# ratios.dat, and gnuplot draws ratios.png. The run's files go to
+# $LOGS/bench-<date>/; BENCH_RECORD=1 also copies them to bench/ in the
+# repository, where the README's table comes from.
+#
+#   BENCH_ROUNDS (5)   rounds per driver; medians with min and max
+#   FIO_RUNTIME (2)    seconds per fio run
+#
+# TCG timings are noisy: compare ratios, not MB/s.
 . "$(dirname "$0")/lib.sh"
 
+DAX_DEPS_BENCH=1 "$REPO/harness/deps.sh"
 "$REPO/harness/build.sh"
 
+ROUNDS=${BENCH_ROUNDS:-5}
+RT=${FIO_RUNTIME:-2}
 BBUILD=$DAX_CACHE/base-build
 BVM=$DAX_CACHE/base-vm
 if [ ! -f "$BBUILD/.bench-built" ]; then
@@ -30,36 +41,70 @@ if [ ! -f "$BBUILD/.bench-built" ]; then
 	"${base[@]}" -s INSTALL_MOD_PATH="$BVM/modroot" INSTALL_MOD_STRIP=1 modules_install >/dev/null
 	touch "$BBUILD/.bench-built"
 fi
-if [ ! -f "$BVM/initramfs.cpio" ] || [ "$REPO/harness/guest/bench.sh" -nt "$BVM/initramfs.cpio" ]; then
-	DAX_VMDIR=$BVM DAX_BUILD=$BBUILD "$REPO/harness/initramfs.sh"
-fi
+
+step "building dax_bench"
+bin=$DAX_CACHE/bench-bin
+mkdir -p "$bin"
+sel=$SRC/tools/testing/selftests/dax_recovery
+clang-19 -O2 -g -Wall -Wextra -Wno-unused-parameter -static -isystem "$BUILD/usr/include" \
+	-I"$sel" -o "$bin/dax_bench" "$REPO/harness/guest/dax_bench.c" "$sel/dax_common.c"
+
+# Both initramfs images get fio and dax_bench (the next build drops them).
+DAX_INITRAMFS_BENCH=$bin/dax_bench "$REPO/harness/initramfs.sh"
+DAX_INITRAMFS_BENCH=$bin/dax_bench DAX_VMDIR=$BVM DAX_BUILD=$BBUILD "$REPO/harness/initramfs.sh"
 
 out=$LOGS/bench-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out"
-run() {	# label build vmdir driver
-	step "bench: $1"
-	DAX_BUILD=$2 DAX_VMDIR=$3 DAXVM_PMEM_DRIVER=$4 \
-		"$REPO/harness/vm.sh" --name "bench-$1" -- /opt/daxvm/bench.sh > "$out/$1.txt" ||
-		die "bench run $1 failed, see $out/$1.txt"
+run() {	# label build vmdir drivers
+	step "bench: $1 kernel, $4 ($ROUNDS rounds)"
+	DAX_BUILD=$2 DAX_VMDIR=$3 DAXVM_NVDIMM_SIZE=2G DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-5400} \
+	DAXVM_ENV_ROUNDS=$ROUNDS DAXVM_ENV_FIO_RUNTIME=$RT DAXVM_ENV_BENCH_DRIVERS="$4" \
+	DAX_RUN_LOG=$out/vm-$1 \
+		"$REPO/harness/vm.sh" --name "bench-$1" --driver "${4%% *}" -- /opt/daxvm/bench.sh \
+		> "$out/$1.txt" || die "bench run $1 failed, see $out/$1.txt and $out/vm-$1/"
 	grep '^bench ' "$out/$1.txt" | sed "s/^bench /$1 /" >> "$out/results.txt"
+	sed -n 's/^daxvm: \([0-9][^,]*\), .*/\1/p' "$out/$1.txt" | head -n 1 > "$out/$1.kernel"
 }
 : > "$out/results.txt"
+start=$(date +%s)
+run series "$BUILD" "$VMDIR" "nd_pmem rust_pmem"
 run base "$BBUILD" "$BVM" nd_pmem
-run series "$BUILD" "$VMDIR" nd_pmem
-run rust "$BUILD" "$VMDIR" rust_pmem
 
-python3 - "$out/results.txt" <<'PY'
-import sys, collections
-r = collections.defaultdict(dict)
-for line in open(sys.argv[1]):
-    label, test, mbs = line.split()
-    r[test][label] = float(mbs)
-print(f"{'test':<28}{'base':>9}{'series':>9}{'rust':>9}  series/base  rust/series")
-for test, v in r.items():
-    b, s, ru = v.get('base'), v.get('series'), v.get('rust')
-    f = lambda x: f"{x:9.0f}" if x else f"{'-':>9}"
-    q = lambda a, c: f"{a / c:11.2f}" if a and c else f"{'-':>11}"
-    print(f"{test:<28}{f(b)}{f(s)}{f(ru)}  {q(s, b)}  {q(ru, s)}")
-print("MB/s, best of the rounds; ratios > 1 are faster")
+python3 - "$out" "$ROUNDS" "$RT" "$(( $(date +%s) - start ))" > "$out/meta.json" <<'PY'
+import json, subprocess, sys, datetime
+out, rounds, rt, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+first = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
+cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")]
+print(json.dumps({
+    "date": datetime.date.today().isoformat(),
+    "engine": first(["qemu-system-x86_64", "--version"]).replace("QEMU emulator version", "QEMU") + " TCG",
+    "host_cpu": cpu[0] if cpu else "", "cpus": 2,
+    "kernel": open(f"{out}/series.kernel").read().strip(),
+    "base_kernel": open(f"{out}/base.kernel").read().strip(),
+    "fio": first(["fio", "--version"]), "fio_runtime": rt, "rounds": rounds,
+    "vm_seconds": secs,
+}))
 PY
-echo "raw results: $out"
+python3 "$REPO/harness/bench_report.py" "$out" "$out/results.txt" "$out/meta.json"
+gnuplot <<EOF2
+set terminal pngcairo size 1100,520 font ",10"
+set output "$out/ratios.png"
+set title "make bench $(date +%F): speed ratios, median of $ROUNDS rounds (bars: Rust/C, min-max whiskers; IGNORE rows: IGNORE read / clean read)"
+set style data histogram
+set style histogram errorbars gap 2 lw 1
+set style fill solid 0.6 border -1
+set ylabel "ratio (> 1: faster)"
+set yrange [0:*]
+set xtics rotate by -35 left
+set grid ytics
+set key top left
+set arrow from graph 0, first 0.98 to graph 1, first 0.98 nohead dt 2 lc rgb "red"
+plot "$out/ratios.dat" using 2:3:4:xtic(1) title "Rust/C (same boot)" lc rgb "#4477aa", \
+     "" using 5:5:5 title "series/base nd\\_pmem" lc rgb "#ccbb44"
+EOF2
+echo "results: $out (results.json, results.md, ratios.png)"
+if [ "${BENCH_RECORD:-0}" = 1 ]; then
+	mkdir -p "$REPO/bench"
+	cp "$out"/{results.json,results.md,ratios.png,results.txt} "$REPO/bench/"
+	step "recorded in $REPO/bench/"
+fi

@@ -15,6 +15,9 @@ PKGS=(
 	qemu-system-x86 busybox-static ndctl daxctl xfsprogs e2fsprogs fio
 )
 
+# make bench also draws a plot.
+[ "${DAX_DEPS_BENCH:-0}" = 1 ] && PKGS+=(gnuplot-nox)
+
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||

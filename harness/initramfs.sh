@@ -38,6 +38,13 @@ for b in "${HOST_BINS[@]}"; do
 done
 [ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$root/etc/"
 
+# make bench adds fio (80 MB of libraries, so only then) and its own
+# dax_bench binary, named by DAX_INITRAMFS_BENCH.
+if [ -n "${DAX_INITRAMFS_BENCH:-}" ]; then
+	copy_with_libs "$(command -v fio)" /usr/bin/fio
+	install -D -m 0755 "$DAX_INITRAMFS_BENCH" "$root/opt/daxvm/dax_bench"
+fi
+
 cat > "$root/etc/passwd" <<'EOP'
 root:x:0:0:root:/root:/bin/sh
 nobody:x:65534:65534:nobody:/nonexistent:/bin/false

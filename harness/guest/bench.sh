@@ -1,44 +1,112 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Runs inside the VM for "make bench": times clean-path I/O with dd on the
-# bound pmem driver ($DAXVM_PMEM_DRIVER, loaded by init) and prints
-# "bench <test> <MB/s>" lines, best of $ROUNDS rounds of $PASSES passes
-# over 256 MiB each (the clock is /proc/uptime, in centiseconds).
+# Runs inside the VM for "make bench". In one boot, for each round and each
+# driver in $BENCH_DRIVERS (the order alternates between rounds, so drift
+# in the emulator does not favour either), binds that driver to the same
+# namespace and measures:
+#
+#   fio  DAX file sequential 1 MiB and random 4 KiB reads and writes (psync),
+#        the same through mmap (fio's mmap engine), and the raw block device
+#        with O_DIRECT (1 MiB sequential, 4 KiB random), $FIO_RUNTIME s each
+#   dax_bench clean     one-call whole-file reads and 4 KiB page writes on a
+#                       clean 64 MiB file, plain and with the recovery flags
+#   dax_bench recover   1, 16 and 256 bad sectors in a 64 MiB file:
+#                       RWF_IGNORE_HWERROR against the 7.3 workaround, then
+#                       RWF_RESET_HWERROR repairs against plain page writes
+#
+# Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
+# (harness/bench.sh) turns them into medians, ratios, JSON and a plot.
 ROUNDS=${ROUNDS:-5}
-PASSES=4	# each timing covers PASSES x 256 MiB
-MB=256
-ndctl create-namespace --mode=fsdax --map=dev --name=bench >/dev/null || exit 1
-dev=/dev/$(ls /sys/bus/nd/devices/pfn*/block | head -n 1)
-echo "daxvm: driver $(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)"), $dev"
-mkfs.ext4 -q -F -b 4096 -E nodiscard "$dev" || exit 1
-mkdir -p /mnt/b
-mount -o dax "$dev" /mnt/b || exit 1
-dd if=/dev/zero of=/mnt/b/f bs=1M count=$MB conv=fsync 2>/dev/null
+RT=${FIO_RUNTIME:-2}
+DRIVERS=${BENCH_DRIVERS:-nd_pmem rust_pmem}
+MNT=/mnt/bench
 
-# Centiseconds since boot (busybox date has no %N).
-now() { read -r up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
-best() {	# name bytes cmd...
-	name=$1 bytes=$2
-	shift 2
-	top=0
-	for r in $(seq "$ROUNDS"); do
-		t0=$(now)
-		for p in $(seq "$PASSES"); do
-			"$@" 2>/dev/null || { echo "bench $name failed"; return; }
-		done
-		t1=$(now)
-		cs=$((t1 - t0))
-		[ "$cs" -gt 0 ] || cs=1
-		mbs=$((bytes * 100 / cs / 1048576))
-		[ "$mbs" -gt "$top" ] && top=$mbs
-	done
-	echo "bench $name $top"
+ndctl create-namespace --mode=fsdax --map=dev --name=bench >/dev/null || exit 1
+ns=$(ndctl list -N | sed -n 's/.*"dev":"\(namespace[0-9.]*\)".*/\1/p' | head -n 1)
+devname() { basename "$(ls -d /sys/bus/nd/devices/pfn*/block/pmem* | head -n 1)"; }
+dev=/dev/$(devname)
+echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
+# The file system takes the first GiB; the raw block runs use the space after it.
+mkfs.ext4 -q -F -b 4096 -E nodiscard "$dev" 1G || exit 1
+mkdir -p $MNT
+
+mounted=
+unmount() { [ -z "$mounted" ] || umount $MNT || exit 1; mounted=; }
+mountfs() {
+	mount -o dax "$dev" $MNT || exit 1
+	mounted=1
 }
-B=$((PASSES * MB * 1024 * 1024))
-best dax-read-1M $B dd if=/mnt/b/f of=/dev/null bs=1M
-best dax-read-4K $B dd if=/mnt/b/f of=/dev/null bs=4k
-best dax-write-1M $B dd if=/dev/zero of=/mnt/b/f bs=1M count=$MB conv=notrunc
-best dax-write-4K $B dd if=/dev/zero of=/mnt/b/f bs=4k count=$((MB * 256)) conv=notrunc
-umount /mnt/b
-best blk-read-1M-direct $B dd if="$dev" of=/dev/null bs=1M count=$MB iflag=direct
-best blk-write-1M-direct $B dd if=/dev/zero of="$dev" bs=1M count=$MB oflag=direct
+bind() {	# driver
+	unmount
+	/opt/daxvm/pmem-driver.sh "$1" || exit 1
+	for i in $(seq 50); do
+		[ -b "/dev/$(devname 2>/dev/null)" ] && break
+		sleep 0.1
+	done
+	dev=/dev/$(devname)
+	drv=$(basename "$(readlink "/sys/block/${dev#/dev/}/device/driver")")
+	[ "$drv" = "$1" ] || { echo "daxvm: $dev is bound to '$drv', not $1"; exit 1; }
+	mountfs
+}
+# Forget injected poison: re-probe the namespace (badblocks come back empty).
+reprobe() {
+	unmount
+	ndctl disable-namespace "$ns" >/dev/null && ndctl enable-namespace "$ns" >/dev/null || exit 1
+	dev=/dev/$(devname)
+	mountfs
+}
+
+bind "${DRIVERS%% *}"
+dd if=/dev/zero of=$MNT/fio bs=1M count=256 conv=fsync 2>/dev/null || exit 1
+
+# fio JOB RW BS ENGINE [extra...]: prints MiB/s (terse v3: field 7 is the
+# read bandwidth in KiB/s, field 48 the write bandwidth).
+fiorun() {
+	job=$1 rw=$2 bs=$3 engine=$4
+	shift 4
+	out=$(fio --name="$job" --rw="$rw" --bs="$bs" --ioengine="$engine" \
+		--runtime="$RT" --time_based --randrepeat=1 --norandommap \
+		--output-format=terse --terse-version=3 "$@" 2>&1) ||
+		{ echo "daxvm: fio $job failed: $out" >&2; return 1; }
+	echo "$out" | awk -F';' -v rw="$rw" '
+		NF > 48 { kib = (rw ~ /write/) ? $48 : $7; printf "%.1f\n", kib / 1024 }'
+}
+one() {	# driver round job rw bs engine [extra...]
+	d=$1 r=$2 job=$3
+	shift 3
+	v=$(fiorun "$job" "$@") && [ -n "$v" ] || exit 1
+	echo "bench $d $r $job $v MiB/s"
+}
+
+round() {	# driver round
+	d=$1 r=$2
+	bind "$d"
+	f="--filename=$MNT/fio --size=256M"
+	one "$d" "$r" dax-read-1M read 1M psync $f
+	one "$d" "$r" dax-write-1M write 1M psync $f
+	one "$d" "$r" dax-randread-4K randread 4k psync $f
+	one "$d" "$r" dax-randwrite-4K randwrite 4k psync $f
+	one "$d" "$r" mmap-randread-4K randread 4k mmap $f
+	one "$d" "$r" mmap-randwrite-4K randwrite 4k mmap $f
+	/opt/daxvm/dax_bench clean "$dev" $MNT/r 64 | sed "s/^bench /bench $d $r /" || exit 1
+	for nbad in 1 16 256; do
+		/opt/daxvm/dax_bench recover "$dev" $MNT/r 64 $nbad |
+			sed "s/^bench /bench $d $r /"
+		[ "$(wc -l < "/sys/block/${dev#/dev/}/badblocks")" = 0 ] || reprobe
+	done
+	unmount
+	b="--filename=$dev --direct=1 --offset=1280M --size=256M"
+	one "$d" "$r" blk-read-1M read 1M psync $b
+	one "$d" "$r" blk-write-1M write 1M psync $b
+	one "$d" "$r" blk-randread-4K randread 4k psync $b
+	one "$d" "$r" blk-randwrite-4K randwrite 4k psync $b
+}
+
+for r in $(seq "$ROUNDS"); do
+	order=$DRIVERS
+	[ $((r % 2)) = 0 ] && order=$(echo "$DRIVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
+	for d in $order; do
+		echo "daxvm: round $r/$ROUNDS, $d" >&2
+		round "$d" "$r"
+	done
+done

@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Summarize a "make bench" run.
+
+Input: lines "KERNEL DRIVER ROUND NAME VALUE UNIT" (KERNEL is "series" or
+"base"; VALUE is "unsupported" where a kernel or driver lacks the flags).
+Output, in the run directory: results.json (every sample, the medians with
+min and max, the ratios and the targets), results.md (the tables the README
+carries) and ratios.dat for the plot.
+
+Every ratio is a speed ratio, > 1 meaning the first is faster, except the
+RESET cost, which is a time ratio (RESET time / plain write time).
+Ratios between drivers are taken round by round (both drivers ran in the
+same round of the same boot) and the median of those is reported with its
+min and max; ratios between the two kernels (two boots) are ratios of
+medians.
+"""
+import collections
+import json
+import statistics
+import sys
+
+FIO = ["dax-read-1M", "dax-write-1M", "dax-randread-4K", "dax-randwrite-4K",
+       "mmap-randread-4K", "mmap-randwrite-4K",
+       "blk-read-1M", "blk-write-1M", "blk-randread-4K", "blk-randwrite-4K"]
+C_CLEAN = ["c-read-whole", "c-write-page"]
+NBAD = [1, 16, 256]
+FILE_BYTES = 64 << 20
+
+
+def load(path):
+    samples = collections.defaultdict(dict)   # (kernel, driver, name) -> {round: v}
+    units = {}
+    for line in open(path):
+        f = line.split()
+        if len(f) != 6 or f[4] == "unsupported":
+            continue
+        kernel, driver, rnd, name, value, unit = f
+        samples[(kernel, driver, name)][int(rnd)] = float(value)
+        units[name] = unit
+    return samples, units
+
+
+def speed(name, units, v):
+    """Higher is better: MiB/s as is, microseconds inverted."""
+    return 1.0 / v if units.get(name) == "us" else v
+
+
+def stats(values):
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "n": len(values)}
+
+
+def main():
+    run, results, meta_path = sys.argv[1], sys.argv[2], sys.argv[3]
+    samples, units = load(results)
+    meta = json.load(open(meta_path))
+
+    def get(kernel, driver, name):
+        return samples.get((kernel, driver, name), {})
+
+    def paired(a, b, name_a, name_b=None, time_ratio=False):
+        """Per-round ratio a/b (speed), or b-time/a-time for time_ratio."""
+        name_b = name_b or name_a
+        xa, xb = get(*a, name_a), get(*b, name_b)
+        rounds = sorted(set(xa) & set(xb))
+        if not rounds:
+            return None
+        if time_ratio:
+            r = [xa[i] / xb[i] for i in rounds]
+        else:
+            r = [speed(name_a, units, xa[i]) / speed(name_b, units, xb[i]) for i in rounds]
+        return stats(r)
+
+    def across(a, b, name):
+        xa, xb = get(*a, name), get(*b, name)
+        if not xa or not xb:
+            return None
+        ma, mb = statistics.median(xa.values()), statistics.median(xb.values())
+        return {"median": speed(name, units, ma) / speed(name, units, mb)}
+
+    S_C, S_R, B_C = ("series", "nd_pmem"), ("series", "rust_pmem"), ("base", "nd_pmem")
+    summary = {f"{k}/{d}/{n}": dict(stats(list(v.values())), unit=units[n])
+               for (k, d, n), v in sorted(samples.items())}
+    ratios = {"rust_vs_c": {}, "series_vs_base": {}, "flags_on_clean": {},
+              "ignore_vs_clean_read": {}, "reset_vs_write": {}}
+    for n in FIO + C_CLEAN:
+        ratios["rust_vs_c"][n] = paired(S_R, S_C, n)
+        ratios["series_vs_base"][n] = across(S_C, B_C, n)
+    for d, key in ((S_R, "rust_pmem"),):
+        ratios["flags_on_clean"][f"{key}/ignore-read"] = paired(d, d, "c-ignore-read-whole", "c-read-whole")
+        ratios["flags_on_clean"][f"{key}/reset-write"] = paired(d, d, "c-reset-write-page", "c-write-page")
+        for nb in NBAD:
+            ratios["ignore_vs_clean_read"][f"{key}/{nb}bad"] = paired(d, d, f"ignore-read-{nb}bad", "c-read-whole")
+            ratios["reset_vs_write"][f"{key}/{nb}bad"] = paired(d, d, f"reset-page-{nb}bad", f"write-page-{nb}bad", time_ratio=True)
+
+    recovery = {}
+    for k, d in (S_R, S_C, B_C):
+        for nb in NBAD:
+            row = {}
+            for what in ("ignore", "workaround"):
+                b, c = get(k, d, f"{what}-bytes-{nb}bad"), get(k, d, f"{what}-calls-{nb}bad")
+                if b:
+                    row[what] = {"bytes": statistics.median(b.values()),
+                                 "lost_bytes": FILE_BYTES - statistics.median(b.values()),
+                                 "calls": statistics.median(c.values())}
+            if row:
+                recovery[f"{k}/{d}/{nb}bad"] = row
+
+    targets = []
+
+    def target(what, value, ok, goal):
+        targets.append({"target": what, "value": value, "goal": goal, "met": bool(ok)})
+
+    for n, r in ratios["rust_vs_c"].items():
+        if r:
+            target(f"rust/C {n}", round(r["median"], 3), r["median"] >= 0.98, ">= 0.98")
+    for n, r in ratios["ignore_vs_clean_read"].items():
+        if r:
+            target(f"IGNORE read / clean read, {n}", round(r["median"], 3), r["median"] >= 0.95, ">= 0.95")
+    for n, r in ratios["reset_vs_write"].items():
+        if r:
+            target(f"RESET time / plain write time, {n}", round(r["median"], 3), r["median"] <= 2.0, "<= 2.0")
+    for n, r in ratios["series_vs_base"].items():
+        if r:
+            target(f"series/base nd_pmem {n}", round(r["median"], 3), r["median"] >= 0.99, ">= 0.99")
+    for n, r in ratios["flags_on_clean"].items():
+        if r:
+            target(f"flagged/plain on a clean file, {n}", round(r["median"], 3), r["median"] >= 0.99, ">= 0.99")
+    for n, row in recovery.items():
+        if "ignore" in row:
+            nb = int(n.split("/")[-1][:-3])
+            target(f"IGNORE recovers all good bytes in one call, {n}",
+                   row["ignore"]["lost_bytes"], row["ignore"]["lost_bytes"] == nb * 512 and
+                   row["ignore"]["calls"] == 1, f"lost == {nb} x 512, 1 call")
+
+    out = dict(meta, samples={f"{k}/{d}/{n}": v for (k, d, n), v in sorted(samples.items())},
+               summary=summary, ratios=ratios, recovery=recovery, targets=targets)
+    json.dump(out, open(f"{run}/results.json", "w"), indent=1, sort_keys=True)
+
+    # The tables.
+    def fmt(r, digits=3):
+        if not r:
+            return "-"
+        if "min" in r:
+            return f"{r['median']:.{digits}f} ({r['min']:.{digits}f}–{r['max']:.{digits}f})"
+        return f"{r['median']:.{digits}f}"
+
+    def med(k, d, n):
+        x = get(k, d, n)
+        if not x:
+            return "-"
+        s = stats(list(x.values()))
+        return f"{s['median']:.1f} ({s['min']:.1f}–{s['max']:.1f})"
+
+    md = []
+    md.append(f"Measured {meta['date']} by `make bench`: {meta['engine']}, {meta['cpus']} vCPUs, "
+              f"kernel {meta['kernel']} (series) against {meta['base_kernel']} (base), "
+              f"{meta['rounds']} rounds, fio {meta['fio']} ({meta['fio_runtime']} s per run). "
+              "Medians with (min–max) over the rounds; TCG makes absolute numbers meaningless, so "
+              "read the ratios.")
+    md.append("")
+    md.append("| workload | unit | C nd_pmem | Rust rust_pmem | Rust/C | series/base (nd_pmem) |")
+    md.append("|---|---|---|---|---|---|")
+    for n in FIO + C_CLEAN:
+        md.append(f"| {n} | {units.get(n, '')} | {med(*S_C, n)} | {med(*S_R, n)} | "
+                  f"{fmt(ratios['rust_vs_c'][n])} | {fmt(ratios['series_vs_base'][n])} |")
+    md.append("")
+    md.append("Recovery, 64 MiB file, one bad sector in each poisoned page (rust_pmem):")
+    md.append("")
+    md.append("| bad sectors | IGNORE / clean read | IGNORE: lost bytes, calls | "
+              "7.3 workaround: lost bytes, calls | workaround on 7.3.4 nd_pmem: lost, calls | "
+              "RESET / plain page write (time) |")
+    md.append("|---|---|---|---|---|---|")
+    for nb in NBAD:
+        r = recovery.get(f"series/rust_pmem/{nb}bad", {})
+        b = recovery.get(f"base/nd_pmem/{nb}bad", {})
+
+        def lc(x):
+            return f"{int(x['lost_bytes'])}, {int(x['calls'])}" if x else "-"
+        md.append(f"| {nb} | {fmt(ratios['ignore_vs_clean_read'].get(f'rust_pmem/{nb}bad'))} | "
+                  f"{lc(r.get('ignore'))} | {lc(r.get('workaround'))} | {lc(b.get('workaround'))} | "
+                  f"{fmt(ratios['reset_vs_write'].get(f'rust_pmem/{nb}bad'), 2)} |")
+    md.append("")
+    md.append("The flags on a clean file (rust_pmem, flagged speed / plain speed): IGNORE read "
+              f"{fmt(ratios['flags_on_clean']['rust_pmem/ignore-read'])}, RESET page write "
+              f"{fmt(ratios['flags_on_clean']['rust_pmem/reset-write'])}.")
+    md.append("")
+    missed = [t for t in targets if not t["met"]]
+    md.append(f"Targets: {len(targets) - len(missed)} of {len(targets)} met."
+              + ("" if not missed else " Missed: " + "; ".join(
+                  f"{t['target']} = {t['value']} (goal {t['goal']})" for t in missed) + "."))
+    open(f"{run}/results.md", "w").write("\n".join(md) + "\n")
+
+    # Data for the plot: one bar group per workload.
+    with open(f"{run}/ratios.dat", "w") as f:
+        f.write("workload rust_vs_c lo hi series_vs_base\n")
+        for n in FIO + C_CLEAN:
+            r, s = ratios["rust_vs_c"][n], ratios["series_vs_base"][n]
+            f.write(f"{n} {r['median'] if r else 'NaN'} {r['min'] if r else 'NaN'} "
+                    f"{r['max'] if r else 'NaN'} {s['median'] if s else 'NaN'}\n")
+        for nb in NBAD:
+            r = ratios["ignore_vs_clean_read"].get(f"rust_pmem/{nb}bad")
+            f.write(f"ignore-read-{nb}bad {r['median'] if r else 'NaN'} {r['min'] if r else 'NaN'} "
+                    f"{r['max'] if r else 'NaN'} NaN\n")
+    print("\n".join(md))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dax_bench: the measurements of "make bench" that fio cannot take, because
+ * they need the recovery flags or poison. Built by harness/bench.sh against
+ * the series' UAPI headers and the selftests' helpers (dax_common.c), run in
+ * the VM by guest/bench.sh on a mounted DAX file system.
+ *
+ *   dax_bench clean DEV FILE MIB
+ *	plain and flagged I/O on a clean file: one read(2) of the whole file,
+ *	the same read with RWF_IGNORE_HWERROR, 4 KiB page writes plain and
+ *	with RWF_RESET_HWERROR. On a kernel or driver without the flags, the
+ *	flagged lines say "unsupported".
+ *
+ *   dax_bench recover DEV FILE MIB NBAD
+ *	marks NBAD sectors of the file bad (evenly spread, one per page),
+ *	then: one RWF_IGNORE_HWERROR read of the whole file against the best
+ *	workaround a 7.3 application has (plain 1 MiB reads; a chunk that
+ *	fails is read again page by page and the pages that fail are given
+ *	up), both checked sector by sector against the pattern the file
+ *	holds; then repairs every poisoned page with RWF_RESET_HWERROR and
+ *	writes the same pages again plainly, timing both per page. Where the
+ *	flags are not supported, those lines say "unsupported" and the
+ *	poison stays (the caller re-probes the namespace).
+ *
+ * Output: "bench NAME VALUE UNIT" lines. The file is (re)written with the
+ * selftests' pattern first, so content checks are exact; any mismatch or
+ * unexpected error exits non-zero.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include "dax_common.h"
+
+#define SEED	0xbe7c4u
+#define REPS	4	/* whole-file reads per timing */
+#define CHUNK	(1 << 20)
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void __attribute__((noreturn)) fail(const char *what)
+{
+	fprintf(stderr, "dax_bench: %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static ssize_t rw2(int fd, void *buf, size_t len, off_t off, int flags, bool write)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+
+	return write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
+}
+
+/* The file's content: the selftests' pattern, computed once. */
+static uint8_t *ref;
+
+/* Count the bytes of @buf, a copy of the file from offset 0, that are right. */
+static size_t good_bytes(const uint8_t *buf, size_t len)
+{
+	size_t good = 0;
+
+	for (size_t off = 0; off < len; off += DAX_SECTOR)
+		if (!memcmp(buf + off, ref + off, DAX_SECTOR))
+			good += DAX_SECTOR;
+	return good;
+}
+
+static int open_file(const char *path, size_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+
+	ref = malloc(size);
+	if (fd < 0 || !ref)
+		fail(path);
+	dax_fill(ref, size, SEED, 0);
+	if (ftruncate(fd, 0) || ftruncate(fd, size))
+		fail("ftruncate");
+	for (size_t off = 0; off < size; off += CHUNK)
+		if (pwrite(fd, ref + off, CHUNK, off) != CHUNK)
+			fail("pwrite");
+	if (fsync(fd))
+		fail("fsync");
+	return fd;
+}
+
+/* MiB/s of REPS whole-file reads with @flags, each one call; -1 if EOPNOTSUPP. */
+static double read_whole(int fd, uint8_t *buf, size_t size, int flags, size_t *got)
+{
+	double t0 = now();
+
+	for (int i = 0; i < REPS; i++) {
+		ssize_t n = rw2(fd, buf, size, 0, flags, false);
+
+		if (n < 0 && errno == EOPNOTSUPP)
+			return -1;
+		if (n < 0)
+			fail("whole-file read");
+		*got = n;
+	}
+	return REPS * (size >> 20) / (now() - t0);
+}
+
+/* Microseconds per 4 KiB write of each page in @pages; -1 if EOPNOTSUPP. */
+static double write_pages(int fd, const off_t *pages, int n, int flags)
+{
+	double t = 0;
+
+	for (int i = 0; i < n; i++) {
+		double t0 = now();
+
+		if (rw2(fd, ref + pages[i], DAX_PAGE, pages[i], flags, true) != DAX_PAGE) {
+			if (errno == EOPNOTSUPP)
+				return -1;
+			fail("page write");
+		}
+		t += now() - t0;
+	}
+	return t * 1e6 / n;
+}
+
+static void print(const char *name, double v, const char *unit)
+{
+	if (v < 0)
+		printf("bench %s unsupported -\n", name);
+	else
+		printf("bench %s %.3f %s\n", name, v, unit);
+}
+
+static int clean(int fd, size_t size)
+{
+	uint8_t *buf = malloc(size);
+	off_t pages[256];
+	size_t got = 0;
+	double v;
+
+	if (!buf)
+		fail("malloc");
+	memset(buf, 0, size);	/* fault the buffer in before timing */
+	print("c-read-whole", read_whole(fd, buf, size, 0, &got), "MiB/s");
+	if (got != size || good_bytes(buf, size) != size)
+		fail("clean read content");
+	v = read_whole(fd, buf, size, RWF_IGNORE_HWERROR, &got);
+	if (v >= 0 && (got != size || good_bytes(buf, size) != size))
+		fail("clean IGNORE read content");
+	print("c-ignore-read-whole", v, "MiB/s");
+	for (int i = 0; i < 256; i++)
+		pages[i] = (off_t)i * (size / 256);
+	print("c-write-page", write_pages(fd, pages, 256, 0), "us");
+	print("c-reset-write-page", write_pages(fd, pages, 256, RWF_RESET_HWERROR), "us");
+	free(buf);
+	return 0;
+}
+
+static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
+{
+	uint8_t *buf = malloc(size);
+	off_t *pages = calloc(nbad, sizeof(*pages));
+	size_t want = size - (size_t)nbad * DAX_SECTOR, got, good;
+	long calls = 0;
+	double t0, t;
+	ssize_t n;
+	char name[64];
+
+	if (!buf || !pages)
+		fail("malloc");
+	/* One bad sector per poisoned page, the fourth, pages evenly spread. */
+	for (int i = 0; i < nbad; i++) {
+		pages[i] = (off_t)i * (size / nbad) / DAX_PAGE * DAX_PAGE;
+		if (dax_poison_file(dev, fd, pages[i] + 3 * DAX_SECTOR, 1) < 0)
+			fail("marking a sector bad");
+	}
+
+	/* Recovery: one call. */
+	memset(buf, 0xa5, size);
+	t = read_whole(fd, buf, size, RWF_IGNORE_HWERROR, &got);
+	if (t < 0) {
+		snprintf(name, sizeof(name), "ignore-read-%dbad", nbad);
+		print(name, -1, NULL);
+	} else {
+		if (got != size)
+			fail("IGNORE read of the poisoned file");
+		good = good_bytes(buf, size);
+		if (good != want) {
+			fprintf(stderr, "dax_bench: IGNORE read %zu good bytes, want %zu\n",
+				good, want);
+			exit(1);
+		}
+		snprintf(name, sizeof(name), "ignore-read-%dbad", nbad);
+		print(name, t, "MiB/s");
+		snprintf(name, sizeof(name), "ignore-bytes-%dbad", nbad);
+		print(name, good, "B");
+		snprintf(name, sizeof(name), "ignore-calls-%dbad", nbad);
+		print(name, 1, "calls");
+	}
+
+	/*
+	 * The workaround: plain 1 MiB reads; a chunk that gives EIO is read
+	 * again page by page, and the pages that fail are left as zeros. (On
+	 * 7.3 a read fails from the start of the mapping it cannot map whole,
+	 * so skipping ahead by anything larger than a page would lose good
+	 * data.)
+	 */
+	memset(buf, 0, size);
+	t0 = now();
+	for (size_t off = 0; off < size; ) {
+		size_t end = (off / CHUNK + 1) * CHUNK;
+
+		n = pread(fd, buf + off, end - off, off);
+		calls++;
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		if (n == 0 || errno != EIO)
+			fail("workaround read");
+		for (; off < end; off = (off / DAX_PAGE + 1) * DAX_PAGE) {
+			size_t len = DAX_PAGE - off % DAX_PAGE;
+
+			calls++;
+			if (pread(fd, buf + off, len, off) != (ssize_t)len && errno != EIO)
+				fail("workaround page read");
+		}
+	}
+	t = now() - t0;
+	good = good_bytes(buf, size);
+	snprintf(name, sizeof(name), "workaround-read-%dbad", nbad);
+	print(name, (size >> 20) / t, "MiB/s");
+	snprintf(name, sizeof(name), "workaround-bytes-%dbad", nbad);
+	print(name, good, "B");
+	snprintf(name, sizeof(name), "workaround-calls-%dbad", nbad);
+	print(name, calls, "calls");
+
+	/* Repair with RESET, then write the same pages plainly. */
+	snprintf(name, sizeof(name), "reset-page-%dbad", nbad);
+	t = write_pages(fd, pages, nbad, RWF_RESET_HWERROR);
+	print(name, t, "us");
+	if (t < 0)
+		return 0;	/* no recovery here: the poison stays */
+	snprintf(name, sizeof(name), "write-page-%dbad", nbad);
+	print(name, write_pages(fd, pages, nbad, 0), "us");
+	if (dax_badblocks_count(dev) != 0) {
+		fprintf(stderr, "dax_bench: poison left after the resets\n");
+		exit(1);
+	}
+	n = pread(fd, buf, size, 0);
+	if (n != (ssize_t)size || good_bytes(buf, size) != size) {
+		fprintf(stderr, "dax_bench: the repaired file differs\n");
+		exit(1);
+	}
+	free(buf);
+	free(pages);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct dax_dev dev = { 0 };
+	size_t size;
+	int fd;
+
+	if (argc < 5 || (strcmp(argv[1], "clean") && strcmp(argv[1], "recover")) ||
+	    (!strcmp(argv[1], "recover") && argc < 6)) {
+		fprintf(stderr, "usage: dax_bench clean DEV FILE MIB\n"
+				"       dax_bench recover DEV FILE MIB NBAD\n");
+		return 2;
+	}
+	snprintf(dev.path, sizeof(dev.path), "%s", argv[2]);
+	snprintf(dev.name, sizeof(dev.name), "%s", strrchr(argv[2], '/') + 1);
+	size = strtoull(argv[4], NULL, 0) << 20;
+	fd = open_file(argv[3], size);
+	if (!strcmp(argv[1], "clean"))
+		return clean(fd, size);
+	return recover(&dev, fd, size, atoi(argv[5]));
+}
