@@ -168,10 +168,10 @@ def main():
     md.append("")
     md.append("Recovery, 64 MiB file, one bad sector in each poisoned page (rust_pmem):")
     md.append("")
-    md.append("| bad sectors | IGNORE / clean read | IGNORE: lost bytes, calls | "
-              "7.3 workaround: lost bytes, calls | workaround on 7.3.4 nd_pmem: lost, calls | "
-              "RESET / plain page write (time) |")
-    md.append("|---|---|---|---|---|---|")
+    md.append("| bad sectors | IGNORE / clean read (speed) | IGNORE: lost bytes, calls | "
+              "workaround, this series: lost bytes, calls | workaround, 7.3.4: lost bytes, calls | "
+              "RESET / plain page write (time, median call) | RESET first call, us |")
+    md.append("|---|---|---|---|---|---|---|")
     for nb in NBAD:
         r = recovery.get(f"series/rust_pmem/{nb}bad", {})
         b = recovery.get(f"base/nd_pmem/{nb}bad", {})
@@ -180,7 +180,8 @@ def main():
             return f"{int(x['lost_bytes'])}, {int(x['calls'])}" if x else "-"
         md.append(f"| {nb} | {fmt(ratios['ignore_vs_clean_read'].get(f'rust_pmem/{nb}bad'))} | "
                   f"{lc(r.get('ignore'))} | {lc(r.get('workaround'))} | {lc(b.get('workaround'))} | "
-                  f"{fmt(ratios['reset_vs_write'].get(f'rust_pmem/{nb}bad'), 2)} |")
+                  f"{fmt(ratios['reset_vs_write'].get(f'rust_pmem/{nb}bad'), 2)} | "
+                  f"{med('series', 'rust_pmem', f'reset-page-first-{nb}bad')} |")
     md.append("")
     md.append("The flags on a clean file (rust_pmem, flagged speed / plain speed): IGNORE read "
               f"{fmt(ratios['flags_on_clean']['rust_pmem/ignore-read'])}, RESET page write "

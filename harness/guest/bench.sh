@@ -14,8 +14,9 @@
 #                       RWF_IGNORE_HWERROR against the 7.3 workaround, then
 #                       RWF_RESET_HWERROR repairs against plain page writes
 #
-# Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
+# Round 0 is a warm-up. Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
 # (harness/bench.sh) turns them into medians, ratios, JSON and a plot.
+set -o pipefail
 ROUNDS=${ROUNDS:-5}
 RT=${FIO_RUNTIME:-2}
 DRIVERS=${BENCH_DRIVERS:-nd_pmem rust_pmem}
@@ -26,6 +27,9 @@ ns=$(ndctl list -N | sed -n 's/.*"dev":"\(namespace[0-9.]*\)".*/\1/p' | head -n 
 devname() { basename "$(ls -d /sys/bus/nd/devices/pfn*/block/pmem* | head -n 1)"; }
 dev=/dev/$(devname)
 echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
+# The emulated DIMM is a fresh sparse file on the host: write all of it once,
+# so that no timed run pays for the host allocating its pages.
+dd if=/dev/zero of="$dev" bs=1M oflag=direct 2>/dev/null
 # The file system takes the first GiB; the raw block runs use the space after it.
 mkfs.ext4 -q -F -b 4096 -E nodiscard "$dev" 1G || exit 1
 mkdir -p $MNT
@@ -91,7 +95,7 @@ round() {	# driver round
 	/opt/daxvm/dax_bench clean "$dev" $MNT/r 64 | sed "s/^bench /bench $d $r /" || exit 1
 	for nbad in 1 16 256; do
 		/opt/daxvm/dax_bench recover "$dev" $MNT/r 64 $nbad |
-			sed "s/^bench /bench $d $r /"
+			sed "s/^bench /bench $d $r /" || exit 1
 		[ "$(wc -l < "/sys/block/${dev#/dev/}/badblocks")" = 0 ] || reprobe
 	done
 	unmount
@@ -102,11 +106,17 @@ round() {	# driver round
 	one "$d" "$r" blk-randwrite-4K randwrite 4k psync $b
 }
 
-for r in $(seq "$ROUNDS"); do
+# Round 0 warms up (the emulator's translation cache, the page tables, the
+# files) with every driver and is not reported.
+for r in $(seq 0 "$ROUNDS"); do
 	order=$DRIVERS
 	[ $((r % 2)) = 0 ] && order=$(echo "$DRIVERS" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')
 	for d in $order; do
 		echo "daxvm: round $r/$ROUNDS, $d" >&2
-		round "$d" "$r"
+		if [ "$r" = 0 ]; then
+			round "$d" "$r" >/dev/null
+		else
+			round "$d" "$r"
+		fi
 	done
 done

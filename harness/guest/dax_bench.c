@@ -18,7 +18,8 @@
  *	fails is read again page by page and the pages that fail are given
  *	up), both checked sector by sector against the pattern the file
  *	holds; then repairs every poisoned page with RWF_RESET_HWERROR and
- *	writes the same pages again plainly, timing both per page. Where the
+ *	writes the same pages again plainly, timing each call (median, mean,
+ *	and for the resets the first call). Where the
  *	flags are not supported, those lines say "unsupported" and the
  *	poison stays (the caller re-probes the namespace).
  *
@@ -114,22 +115,45 @@ static double read_whole(int fd, uint8_t *buf, size_t size, int flags, size_t *g
 	return REPS * (size >> 20) / (now() - t0);
 }
 
-/* Microseconds per 4 KiB write of each page in @pages; -1 if EOPNOTSUPP. */
-static double write_pages(int fd, const off_t *pages, int n, int flags)
+static int cmp_double(const void *a, const void *b)
 {
-	double t = 0;
+	double x = *(const double *)a, y = *(const double *)b;
 
+	return (x > y) - (x < y);
+}
+
+/*
+ * 4 KiB writes of the file's own content to each page in @pages, with
+ * @flags, timed one by one: returns the median in microseconds and stores
+ * the first call's time in *@first and the mean in *@mean; -1 if the flags
+ * are not supported.
+ */
+static double write_pages(int fd, const off_t *pages, int n, int flags,
+			  double *first, double *mean)
+{
+	double *t = calloc(n, sizeof(*t)), sum = 0, med;
+
+	if (!t)
+		fail("malloc");
 	for (int i = 0; i < n; i++) {
 		double t0 = now();
 
 		if (rw2(fd, ref + pages[i], DAX_PAGE, pages[i], flags, true) != DAX_PAGE) {
-			if (errno == EOPNOTSUPP)
+			if (errno == EOPNOTSUPP) {
+				free(t);
 				return -1;
+			}
 			fail("page write");
 		}
-		t += now() - t0;
+		t[i] = (now() - t0) * 1e6;
+		sum += t[i];
 	}
-	return t * 1e6 / n;
+	*first = t[0];
+	*mean = sum / n;
+	qsort(t, n, sizeof(*t), cmp_double);
+	med = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
+	free(t);
+	return med;
 }
 
 static void print(const char *name, double v, const char *unit)
@@ -145,7 +169,7 @@ static int clean(int fd, size_t size)
 	uint8_t *buf = malloc(size);
 	off_t pages[256];
 	size_t got = 0;
-	double v;
+	double v, first, mean;
 
 	if (!buf)
 		fail("malloc");
@@ -159,8 +183,12 @@ static int clean(int fd, size_t size)
 	print("c-ignore-read-whole", v, "MiB/s");
 	for (int i = 0; i < 256; i++)
 		pages[i] = (off_t)i * (size / 256);
-	print("c-write-page", write_pages(fd, pages, 256, 0), "us");
-	print("c-reset-write-page", write_pages(fd, pages, 256, RWF_RESET_HWERROR), "us");
+	v = write_pages(fd, pages, 256, 0, &first, &mean);
+	print("c-write-page", v, "us");
+	print("c-write-page-mean", mean, "us");
+	v = write_pages(fd, pages, 256, RWF_RESET_HWERROR, &first, &mean);
+	print("c-reset-write-page", v, "us");
+	print("c-reset-write-page-mean", v < 0 ? -1 : mean, "us");
 	free(buf);
 	return 0;
 }
@@ -171,7 +199,7 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 	off_t *pages = calloc(nbad, sizeof(*pages));
 	size_t want = size - (size_t)nbad * DAX_SECTOR, got, good;
 	long calls = 0;
-	double t0, t;
+	double t0, t, first, mean;
 	ssize_t n;
 	char name[64];
 
@@ -245,13 +273,20 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 	print(name, calls, "calls");
 
 	/* Repair with RESET, then write the same pages plainly. */
+	t = write_pages(fd, pages, nbad, RWF_RESET_HWERROR, &first, &mean);
 	snprintf(name, sizeof(name), "reset-page-%dbad", nbad);
-	t = write_pages(fd, pages, nbad, RWF_RESET_HWERROR);
 	print(name, t, "us");
 	if (t < 0)
 		return 0;	/* no recovery here: the poison stays */
+	snprintf(name, sizeof(name), "reset-page-first-%dbad", nbad);
+	print(name, first, "us");
+	snprintf(name, sizeof(name), "reset-page-mean-%dbad", nbad);
+	print(name, mean, "us");
+	t = write_pages(fd, pages, nbad, 0, &first, &mean);
 	snprintf(name, sizeof(name), "write-page-%dbad", nbad);
-	print(name, write_pages(fd, pages, nbad, 0), "us");
+	print(name, t, "us");
+	snprintf(name, sizeof(name), "write-page-mean-%dbad", nbad);
+	print(name, mean, "us");
 	if (dax_badblocks_count(dev) != 0) {
 		fprintf(stderr, "dax_bench: poison left after the resets\n");
 		exit(1);
@@ -279,7 +314,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(dev.path, sizeof(dev.path), "%s", argv[2]);
-	snprintf(dev.name, sizeof(dev.name), "%s", strrchr(argv[2], '/') + 1);
+	snprintf(dev.name, sizeof(dev.name), "%s",
+		 strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2]);
 	size = strtoull(argv[4], NULL, 0) << 20;
 	fd = open_file(argv[3], size);
 	if (!strcmp(argv[1], "clean"))

@@ -282,16 +282,20 @@ impl Pmem {
         let mut buf = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL)?;
         let first = page >> SECTOR_SHIFT;
         let offset = self.offset(first)?;
-        // Salvage: good sectors are read machine-check safe; bad bytes stay zero.
+        let at = (pos - page) as usize;
+        // Salvage: good sectors are read machine-check safe; bad bytes stay zero. Sectors the
+        // write replaces whole need no salvage (a whole-page write reads nothing).
         for (i, sector) in buf.chunks_mut(SECTOR_SIZE as usize).enumerate() {
-            if self.bb.is_bad(first + i as u64, 1) {
+            let start = i * SECTOR_SIZE as usize;
+            if (at <= start && start + sector.len() <= at + len)
+                || self.bb.is_bad(first + i as u64, 1)
+            {
                 continue;
             }
-            let rem = self.read_mc(offset + i * SECTOR_SIZE as usize, sector)?;
+            let rem = self.read_mc(offset + start, sector)?;
             let good = sector.len() - rem;
             sector[good..].fill(0);
         }
-        let at = (pos - page) as usize;
         if iter.copy_from_iter(&mut buf[at..at + len]) < len {
             return Err(EFAULT);
         }
