@@ -86,22 +86,27 @@ print(json.dumps({
 }))
 PY
 python3 "$REPO/harness/bench_report.py" "$out" "$out/results.txt" "$out/meta.json"
-gnuplot <<EOF2
-set terminal pngcairo size 1100,520 font ",10"
-set output "$out/ratios.png"
-set title "make bench $(date +%F): speed ratios, median of $ROUNDS rounds (bars: Rust/C, min-max whiskers; IGNORE rows: IGNORE read / clean read)"
-set style data histogram
-set style histogram errorbars gap 2 lw 1
-set style fill solid 0.6 border -1
-set ylabel "ratio (> 1: faster)"
-set yrange [0:*]
+plot() {	# run-directory: draws ratios.png from ratios.dat
+	gnuplot <<EOF2
+set terminal pngcairo size 1100,540 font ",10" noenhanced
+set output "$1/ratios.png"
+set title "make bench: speed ratios, medians of $ROUNDS rounds, whiskers min-max, dashed: 0.98 (> 1: faster)"
+set rmargin 10
+set ylabel "ratio"
+set yrange [0:2]
+set xrange [-0.6:*]
 set xtics rotate by -35 left
 set grid ytics
 set key top left
+set boxwidth 0.35
+set style fill solid 0.6 border -1
 set arrow from graph 0, first 0.98 to graph 1, first 0.98 nohead dt 2 lc rgb "red"
-plot "$out/ratios.dat" using 2:3:4:xtic(1) title "Rust/C (same boot)" lc rgb "#4477aa", \
-     "" using 5:5:5 title "series/base nd\\_pmem" lc rgb "#ccbb44"
+plot "$1/ratios.dat" using (\$0 - 0.18):2:3:4:(0.35):xtic(1) with boxerrorbars lc rgb "#4477aa" \
+	title "Rust/C, same boot (ignore-read rows: IGNORE read / clean read)", \
+     "" using (\$0 + 0.18):5 with boxes lc rgb "#ccbb44" title "series/base, nd_pmem (two boots)"
 EOF2
+}
+plot "$out"
 echo "results: $out (results.json, results.md, ratios.png)"
 if [ "${BENCH_RECORD:-0}" = 1 ]; then
 	mkdir -p "$REPO/bench"

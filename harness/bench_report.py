@@ -195,7 +195,7 @@ def main():
 
     # Data for the plot: one bar group per workload.
     with open(f"{run}/ratios.dat", "w") as f:
-        f.write("workload rust_vs_c lo hi series_vs_base\n")
+        f.write("# workload rust_vs_c lo hi series_vs_base\n")
         for n in FIO + C_CLEAN:
             r, s = ratios["rust_vs_c"][n], ratios["series_vs_base"][n]
             f.write(f"{n} {r['median'] if r else 'NaN'} {r['min'] if r else 'NaN'} "
