@@ -11,7 +11,7 @@
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make series         the upstream series: git format-patch with a cover letter
-#   make bisect         build every prefix of the series (on demand; about an hour)
+#   make bisect         build every prefix of the series (on demand; about 35 minutes)
 #   make deps           install missing Debian packages and bindgen-cli
 #   make clean          remove the build tree and logs (keeps the base source)
 

@@ -5,7 +5,7 @@
 # selftests once the commit that adds them is in. Stops at the first prefix
 # that does not build and names its commit. On demand, not in CI: the
 # prefixes share one build tree, so each costs an incremental build, but
-# the whole run takes the better part of an hour on two cores.
+# the whole run takes about 35 minutes on two cores.
 #
 #   bisect.sh [FIRST [LAST]]     default: 1 and the number of commits
 . "$(dirname "$0")/lib.sh"
