@@ -46,7 +46,7 @@ step "building dax_bench"
 bin=$DAX_CACHE/bench-bin
 mkdir -p "$bin"
 sel=$SRC/tools/testing/selftests/dax_recovery
-clang-19 -O2 -g -Wall -Wextra -Wno-unused-parameter -static -isystem "$BUILD/usr/include" \
+clang-19 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -static -isystem "$BUILD/usr/include" \
 	-I"$sel" -o "$bin/dax_bench" "$REPO/harness/guest/dax_bench.c" "$sel/dax_common.c"
 
 # Both initramfs images get fio and dax_bench (the next build drops them).

@@ -250,21 +250,25 @@ impl Pmem {
     /// Clears the poison of the page at data position `page` for a reset: through the bus if it
     /// has a clear-error command; on a bus without one the known-bad list is the only record of
     /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
-    fn clear_page_for_reset(&self, page: u64) -> Result {
+    ///
+    /// Returns `true` if the bus cleared the page: its content is then undefined until it is
+    /// written.
+    fn clear_page_for_reset(&self, page: u64) -> Result<bool> {
         let offset = self.offset(page >> SECTOR_SHIFT)?;
         let cleared = if self.clear_fault.should_fail(PAGE_SIZE as usize) {
-            // As a bus that fails, or clears only part of the page.
+            // As a bus that fails, clears only part of the page, or (a parameter of a whole page)
+            // clears it all.
             match usize::try_from(self.clear_fault.param()) {
                 Ok(0) | Err(_) => Err(EIO),
-                Ok(n) => Ok(n.min(PAGE_SIZE as usize - 1)),
+                Ok(n) => Ok(n.min(PAGE_SIZE as usize)),
             }
         } else {
             self.clear_poison_bus(offset, PAGE_SIZE as usize)
         };
         match cleared {
-            Ok(n) if n == PAGE_SIZE as usize => Ok(()),
+            Ok(n) if n == PAGE_SIZE as usize => Ok(true),
             Ok(_) => Err(EIO),
-            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(()),
+            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(false),
             Err(_) => Err(EIO),
         }
     }
@@ -279,6 +283,9 @@ impl Pmem {
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
+        if len == PAGE_SIZE as usize {
+            return self.reset_whole_page(page, iter);
+        }
         let mut buf = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL)?;
         let first = page >> SECTOR_SHIFT;
         let offset = self.offset(first)?;
@@ -304,6 +311,51 @@ impl Pmem {
         self.region.flush()?;
         let _ = self.bb.clear_bad(first, PAGE_SECTORS);
         Ok(len)
+    }
+
+    /// Repairs the poisoned page at data position `page` with a whole page of `iter`: there is
+    /// nothing to salvage, so the data goes straight from `iter` to the medium once the poison is
+    /// cleared. Returns the bytes written.
+    ///
+    /// The poison is cleared before anything is taken from `iter`, so a page whose clear fails
+    /// consumes none of it and the caller can go on from there. If the copy from `iter` stops
+    /// short (a fault in the caller's buffer), the page is left as a reset of the bytes copied
+    /// leaves it: those bytes are new, the bad bytes after them are zeros, the good ones are kept.
+    /// Where the bus cleared the page, the bytes after the copied ones are undefined and become
+    /// known-bad instead. If nothing was copied, the call fails with `EFAULT`.
+    fn reset_whole_page(&self, page: u64, iter: &mut IovIterSource<'_>) -> Result<usize> {
+        let first = page >> SECTOR_SHIFT;
+        let offset = self.offset(first)?;
+        let len = PAGE_SIZE as usize;
+        let bus_cleared = self.clear_page_for_reset(page)?;
+        let n = self
+            .mem
+            .copy_from_iter_flushcache(offset, len, iter)
+            .unwrap_or(0);
+        if n < len && bus_cleared {
+            let whole = (n / SECTOR_SIZE as usize) as u64;
+            self.region.flush()?;
+            let _ = self.bb.clear_bad(first, whole);
+            let _ = self.bb.set_bad(first + whole, PAGE_SECTORS - whole, false);
+            return if n == 0 { Err(EFAULT) } else { Ok(n) };
+        }
+        if n == 0 {
+            return Err(EFAULT);
+        }
+        if n < len {
+            static ZEROES: [u8; SECTOR_SIZE as usize] = [0; SECTOR_SIZE as usize];
+            for i in (n / SECTOR_SIZE as usize)..PAGE_SECTORS as usize {
+                let start = i * SECTOR_SIZE as usize;
+                if self.bb.is_bad(first + i as u64, 1) {
+                    let from = start.max(n);
+                    let end = start + SECTOR_SIZE as usize;
+                    self.mem.write(offset + from, &ZEROES[..end - from])?;
+                }
+            }
+        }
+        self.region.flush()?;
+        let _ = self.bb.clear_bad(first, PAGE_SECTORS);
+        Ok(n)
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.

@@ -399,6 +399,14 @@ int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pnam
 	       dax_debugfs_write(dir, "times", "1");
 }
 
+int dax_fault_persist(const struct dax_dev *dev, const char *point)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	return dax_debugfs_write(dir, "times", "-1");
+}
+
 int dax_fault_disarm(const struct dax_dev *dev, const char *point)
 {
 	char dir[64];

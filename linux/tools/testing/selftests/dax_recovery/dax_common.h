@@ -110,14 +110,21 @@ int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...) _
  * rust_pmem_<point>_<disk>/ (the kernel's fault-injection attributes):
  * "mc" stops a machine-check-safe read at data byte "offset", as consumed
  * poison would; "clear" fails a reset's poison clear, or clears only the
- * first "cleared" bytes of the page.
+ * first "cleared" bytes of the page, or, with "cleared" a whole page, clears
+ * it as a bus with a clear-error command does (its content undefined until
+ * written).
  *
  * dax_fault_arm() makes @point fire once, silently, after @space bytes of
  * calls have passed, with @param written to its parameter file @pname
- * (skipped if NULL). dax_fault_disarm() stops it. Both return 0 or -errno.
+ * (skipped if NULL). dax_fault_persist() makes an armed @point fire every
+ * time from then on, as a page that cannot be cleared does: the DAX core
+ * tries again at the page a driver stopped at, so a failure that fires once
+ * would pass on the second try. dax_fault_disarm() stops it. All return 0
+ * or -errno.
  */
 int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pname,
 		  long long param, long space);
+int dax_fault_persist(const struct dax_dev *dev, const char *point);
 int dax_fault_disarm(const struct dax_dev *dev, const char *point);
 
 #endif

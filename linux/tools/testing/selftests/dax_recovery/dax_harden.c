@@ -219,10 +219,12 @@ TEST_F(fs, reset_clear_partial)
 		/* The first clear passes (space), the second is the injected one. */
 		ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", cleared[i],
 					   DAX_PAGE + 1));
+		ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
 		dax_fill(buf, 2 * DAX_PAGE, NEW, 2 * DAX_PAGE);
 		EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, 2 * DAX_PAGE, RESET));
 		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 		ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", cleared[i], 0));
+		ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
 		EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, 100, 3 * DAX_PAGE, RESET));
 		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 		/* Page 2 is new; page 3 as it was, its bad sectors zeros. */

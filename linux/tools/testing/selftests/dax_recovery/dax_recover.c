@@ -463,10 +463,10 @@ TEST_F(fs, reset_clear_fails)
 	}
 	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
 	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
+	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
 	dax_fill(buf, 2 * DAX_PAGE, NEW, DAX_PAGE);
 	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
 	/* Page 2 alone: nothing written. */
-	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf + DAX_PAGE, DAX_PAGE, 2 * DAX_PAGE, RESET));
 	/* The poison and the page's good bytes are as they were. */
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
@@ -476,9 +476,154 @@ TEST_F(fs, reset_clear_fails)
 	EXPECT_EQ(-1, check_ignored(buf + 2 * DAX_PAGE, 2 * DAX_PAGE, FLEN - 2 * DAX_PAGE,
 				    bad, 1));
 	/* Without the injected failure the same reset succeeds. */
+	ASSERT_EQ(0, dax_fault_disarm(&self->dev, "clear"));
 	dax_fill(buf, DAX_PAGE, NEW, 2 * DAX_PAGE);
 	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, DAX_PAGE, 2 * DAX_PAGE, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+out:
+	free(buf);
+	close(fd);
+}
+
+/*
+ * A whole-page reset whose buffer faults half way: the half that was copied
+ * is written and the page is left as a reset of that half leaves it (the bad
+ * sector after it zeros, the good bytes kept). A buffer that faults at once
+ * writes nothing and leaves the poison known.
+ */
+TEST_F(fs, reset_buffer_faults)
+{
+	const struct range bad[] = {
+		{ 3 * DAX_PAGE + 1 * DAX_SECTOR, DAX_SECTOR },	/* in the copied half */
+		{ 3 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },	/* in the other half */
+	};
+	const size_t half = DAX_PAGE / 2;
+	uint8_t *map, *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	/* Two pages of buffer, the second inaccessible. */
+	map = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + DAX_PAGE, DAX_PAGE, PROT_NONE));
+
+	/* Nothing copied: nothing written, both sectors still known-bad. */
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
+	EXPECT_EQ(2, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, ARRAY_SIZE(bad)));
+
+	/* Half copied: a short write of that half; the page is repaired. */
+	dax_fill(map + DAX_PAGE - half, half, NEW, 3 * DAX_PAGE);
+	EXPECT_EQ((ssize_t)half, dax_rw2(fd, true, map + DAX_PAGE - half, DAX_PAGE,
+					 3 * DAX_PAGE, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+	for (off_t i = 0; i < FLEN; i++) {
+		uint8_t want;
+
+		if (i >= 3 * DAX_PAGE && i < 3 * DAX_PAGE + (off_t)half)
+			want = dax_pattern(NEW, i);
+		else if (in_ranges(bad, ARRAY_SIZE(bad), i))
+			want = 0;
+		else
+			want = dax_pattern(OLD, i);
+		if (buf[i] != want) {
+			EXPECT_EQ(want, buf[i]) TH_LOG("byte %lld", (long long)i);
+			break;
+		}
+	}
+	munmap(map, 2 * DAX_PAGE);
+out:
+	free(buf);
+	close(fd);
+}
+
+/* How many sectors of [@off, @off + @len) a plain read fails on with EIO. */
+static int sectors_bad(int fd, off_t off, size_t len)
+{
+	uint8_t b;
+	int n = 0;
+
+	for (off_t o = off; o < off + (off_t)len; o += DAX_SECTOR)
+		if (pread(fd, &b, 1, o) == -1 && errno == EIO)
+			n++;
+	return n;
+}
+
+/* IGNORE reads the file as the pattern, new in [@new, @new_end), zeros in [@zero, @zero_end). */
+static off_t check_file(int fd, uint8_t *buf, off_t new, off_t new_end, off_t zero,
+			off_t zero_end)
+{
+	memset(buf, 0xa5, FLEN);
+	if (dax_rw2(fd, false, buf, FLEN, 0, IGNORE) != FLEN)
+		return 0;
+	for (off_t i = 0; i < FLEN; i++) {
+		uint8_t want = dax_pattern(OLD, i);
+
+		if (i >= new && i < new_end)
+			want = dax_pattern(NEW, i);
+		else if (i >= zero && i < zero_end)
+			want = 0;
+		if (buf[i] != want)
+			return i;
+	}
+	return -1;
+}
+
+/*
+ * As reset_buffer_faults, on a bus that clears poison (injected): the clear
+ * leaves the page undefined, so what the reset did not write becomes
+ * known-bad, never stale bytes read as good.
+ */
+TEST_F(fs, reset_buffer_faults_bus_cleared)
+{
+	const struct range bad[] = {
+		{ 3 * DAX_PAGE + 1 * DAX_SECTOR, DAX_SECTOR },
+		{ 3 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },
+	};
+	const size_t half = DAX_PAGE / 2;
+	uint8_t *map, *buf = malloc(FLEN);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	map = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		   -1, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, mprotect(map + DAX_PAGE, DAX_PAGE, PROT_NONE));
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", DAX_PAGE, 0));
+	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
+
+	/* Nothing copied: every sector of the page is known-bad. */
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
+	EXPECT_EQ((int)(DAX_PAGE / DAX_SECTOR), sectors_bad(fd, 3 * DAX_PAGE, DAX_PAGE));
+	EXPECT_EQ(-1, check_file(fd, buf, 0, 0, 3 * DAX_PAGE, 4 * DAX_PAGE));
+
+	/* Half copied: that half is new and readable, the other half known-bad. */
+	dax_fill(map + DAX_PAGE - half, half, NEW, 3 * DAX_PAGE);
+	EXPECT_EQ((ssize_t)half, dax_rw2(fd, true, map + DAX_PAGE - half, DAX_PAGE,
+					 3 * DAX_PAGE, RESET));
+	EXPECT_EQ(0, sectors_bad(fd, 3 * DAX_PAGE, half));
+	EXPECT_EQ((int)(half / DAX_SECTOR), sectors_bad(fd, 3 * DAX_PAGE + half, half));
+	EXPECT_EQ(-1, check_file(fd, buf, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
+				 3 * DAX_PAGE + half, 4 * DAX_PAGE));
+	EXPECT_EQ((ssize_t)half, pread(fd, buf, DAX_PAGE, 3 * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(buf, half, NEW, 3 * DAX_PAGE));
+	EXPECT_EQ(0, dax_fault_disarm(&self->dev, "clear"));
+	munmap(map, 2 * DAX_PAGE);
 out:
 	free(buf);
 	close(fd);
