@@ -42,6 +42,9 @@ kernel::module_nd_driver! {
 const SECTOR_SHIFT: u32 = 9;
 const CACHE_LINE: usize = 64;
 
+/// A sector of zeros, the source of every zero the driver writes or copies.
+static ZEROES: [u8; SECTOR_SIZE as usize] = [0; SECTOR_SIZE as usize];
+
 /// Why a machine-check-safe copy to an iterator stopped short.
 #[derive(Debug, PartialEq)]
 enum Stop {
@@ -199,7 +202,6 @@ impl Pmem {
 
     /// Copies `len` zero bytes to `iter`. Returns the bytes copied; fewer if `iter` faulted.
     fn zeros_to_iter(len: usize, iter: &mut IovIterDest<'_>) -> usize {
-        static ZEROES: [u8; 512] = [0; 512];
         let mut done = 0;
         while done < len {
             let n = (len - done).min(ZEROES.len());
@@ -343,7 +345,6 @@ impl Pmem {
             return Err(EFAULT);
         }
         if n < len {
-            static ZEROES: [u8; SECTOR_SIZE as usize] = [0; SECTOR_SIZE as usize];
             for i in (n / SECTOR_SIZE as usize)..PAGE_SECTORS as usize {
                 let start = i * SECTOR_SIZE as usize;
                 if self.bb.is_bad(first + i as u64, 1) {
@@ -520,10 +521,9 @@ impl dax::Operations for PmemDax {
     }
 
     fn zero_page_range(pmem: ArcBorrow<'_, Pmem>, pgoff: u64, nr_pages: usize) -> Result {
-        let zeroes = [0u8; 512];
         let first = dax::sector::pgoff_to_sector(pgoff);
         for i in 0..nr_pages as u64 * dax::sector::PAGE_SECTORS {
-            pmem.write(first + i, &zeroes)?;
+            pmem.write(first + i, &ZEROES)?;
         }
         Ok(())
     }

@@ -485,6 +485,55 @@ out:
 	close(fd);
 }
 
+/* How many sectors of [@off, @off + @len) a plain read fails on with EIO. */
+static int sectors_bad(int fd, off_t off, size_t len)
+{
+	uint8_t b;
+	int n = 0;
+
+	for (off_t o = off; o < off + (off_t)len; o += DAX_SECTOR)
+		if (pread(fd, &b, 1, o) == -1 && errno == EIO)
+			n++;
+	return n;
+}
+
+/*
+ * A read of the whole file with @flags returns the pattern, new in
+ * [@new, @new_end) and zeros in [@zero, @zero_end). Returns the first offset
+ * that differs (0 if the read came up short), or -1.
+ */
+static off_t check_file(int fd, uint8_t *buf, int flags, off_t new, off_t new_end,
+			off_t zero, off_t zero_end)
+{
+	memset(buf, 0xa5, FLEN);
+	if (dax_rw2(fd, false, buf, FLEN, 0, flags) != FLEN)
+		return 0;
+	for (off_t i = 0; i < FLEN; i++) {
+		uint8_t want = dax_pattern(OLD, i);
+
+		if (i >= new && i < new_end)
+			want = dax_pattern(NEW, i);
+		else if (i >= zero && i < zero_end)
+			want = 0;
+		if (buf[i] != want)
+			return i;
+	}
+	return -1;
+}
+
+/* Two pages of buffer, the second inaccessible; MAP_FAILED if not. */
+static uint8_t *faulting_buffer(void)
+{
+	uint8_t *map = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (map != MAP_FAILED && mprotect(map + DAX_PAGE, DAX_PAGE, PROT_NONE)) {
+		munmap(map, 2 * DAX_PAGE);
+		return MAP_FAILED;
+	}
+	return map;
+}
+
 /*
  * A whole-page reset whose buffer faults half way: the half that was copied
  * is written and the page is left as a reset of that half leaves it (the bad
@@ -507,11 +556,8 @@ TEST_F(fs, reset_buffer_faults)
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
-	/* Two pages of buffer, the second inaccessible. */
-	map = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
+	map = faulting_buffer();
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, mprotect(map + DAX_PAGE, DAX_PAGE, PROT_NONE));
 
 	/* Nothing copied: nothing written, both sectors still known-bad. */
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
@@ -525,58 +571,13 @@ TEST_F(fs, reset_buffer_faults)
 	EXPECT_EQ((ssize_t)half, dax_rw2(fd, true, map + DAX_PAGE - half, DAX_PAGE,
 					 3 * DAX_PAGE, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
-	memset(buf, 0xa5, FLEN);
-	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
-	for (off_t i = 0; i < FLEN; i++) {
-		uint8_t want;
-
-		if (i >= 3 * DAX_PAGE && i < 3 * DAX_PAGE + (off_t)half)
-			want = dax_pattern(NEW, i);
-		else if (in_ranges(bad, ARRAY_SIZE(bad), i))
-			want = 0;
-		else
-			want = dax_pattern(OLD, i);
-		if (buf[i] != want) {
-			EXPECT_EQ(want, buf[i]) TH_LOG("byte %lld", (long long)i);
-			break;
-		}
-	}
+	/* A plain read of the whole file: new half, old bytes, zeros at bad[1]. */
+	EXPECT_EQ(-1, check_file(fd, buf, 0, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
+				 bad[1].off, bad[1].off + bad[1].len));
 	munmap(map, 2 * DAX_PAGE);
 out:
 	free(buf);
 	close(fd);
-}
-
-/* How many sectors of [@off, @off + @len) a plain read fails on with EIO. */
-static int sectors_bad(int fd, off_t off, size_t len)
-{
-	uint8_t b;
-	int n = 0;
-
-	for (off_t o = off; o < off + (off_t)len; o += DAX_SECTOR)
-		if (pread(fd, &b, 1, o) == -1 && errno == EIO)
-			n++;
-	return n;
-}
-
-/* IGNORE reads the file as the pattern, new in [@new, @new_end), zeros in [@zero, @zero_end). */
-static off_t check_file(int fd, uint8_t *buf, off_t new, off_t new_end, off_t zero,
-			off_t zero_end)
-{
-	memset(buf, 0xa5, FLEN);
-	if (dax_rw2(fd, false, buf, FLEN, 0, IGNORE) != FLEN)
-		return 0;
-	for (off_t i = 0; i < FLEN; i++) {
-		uint8_t want = dax_pattern(OLD, i);
-
-		if (i >= new && i < new_end)
-			want = dax_pattern(NEW, i);
-		else if (i >= zero && i < zero_end)
-			want = 0;
-		if (buf[i] != want)
-			return i;
-	}
-	return -1;
 }
 
 /*
@@ -600,17 +601,15 @@ TEST_F(fs, reset_buffer_faults_bus_cleared)
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
-	map = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		   -1, 0);
+	map = faulting_buffer();
 	ASSERT_NE(MAP_FAILED, map);
-	ASSERT_EQ(0, mprotect(map + DAX_PAGE, DAX_PAGE, PROT_NONE));
 	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", DAX_PAGE, 0));
 	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
 
 	/* Nothing copied: every sector of the page is known-bad. */
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
 	EXPECT_EQ((int)(DAX_PAGE / DAX_SECTOR), sectors_bad(fd, 3 * DAX_PAGE, DAX_PAGE));
-	EXPECT_EQ(-1, check_file(fd, buf, 0, 0, 3 * DAX_PAGE, 4 * DAX_PAGE));
+	EXPECT_EQ(-1, check_file(fd, buf, IGNORE, 0, 0, 3 * DAX_PAGE, 4 * DAX_PAGE));
 
 	/* Half copied: that half is new and readable, the other half known-bad. */
 	dax_fill(map + DAX_PAGE - half, half, NEW, 3 * DAX_PAGE);
@@ -618,7 +617,7 @@ TEST_F(fs, reset_buffer_faults_bus_cleared)
 					 3 * DAX_PAGE, RESET));
 	EXPECT_EQ(0, sectors_bad(fd, 3 * DAX_PAGE, half));
 	EXPECT_EQ((int)(half / DAX_SECTOR), sectors_bad(fd, 3 * DAX_PAGE + half, half));
-	EXPECT_EQ(-1, check_file(fd, buf, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
+	EXPECT_EQ(-1, check_file(fd, buf, IGNORE, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
 				 3 * DAX_PAGE + half, 4 * DAX_PAGE));
 	EXPECT_EQ((ssize_t)half, pread(fd, buf, DAX_PAGE, 3 * DAX_PAGE));
 	EXPECT_EQ(-1, dax_check(buf, half, NEW, 3 * DAX_PAGE));
