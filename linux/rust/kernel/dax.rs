@@ -37,6 +37,7 @@ pub enum AccessMode {
 }
 
 impl AccessMode {
+    #[inline]
     fn from_raw(mode: bindings::dax_access_mode) -> Self {
         match mode {
             bindings::dax_access_mode_DAX_RECOVERY_WRITE => Self::RecoveryWrite,
@@ -46,6 +47,7 @@ impl AccessMode {
     }
 
     /// Returns `true` for the recovery modes, which map ranges with poison.
+    #[inline]
     pub fn is_recovery(self) -> bool {
         self != Self::Access
     }

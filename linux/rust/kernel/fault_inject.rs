@@ -95,6 +95,7 @@ impl FaultAttr {
 
     /// Returns `true` if the code at this point should fail now, for an operation of `size`
     /// (compared with the `space` knob).
+    #[inline]
     pub fn should_fail(&self, size: usize) -> bool {
         #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
         // SAFETY: By the type invariant `attr` is initialized.
@@ -107,6 +108,7 @@ impl FaultAttr {
     }
 
     /// Returns the value of the point's parameter (0 until a test writes it).
+    #[inline]
     pub fn param(&self) -> u64 {
         #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
         // SAFETY: `param` is an initialized, aligned `u64`; debugfs writes it whole.

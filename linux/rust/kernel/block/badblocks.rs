@@ -35,6 +35,7 @@ pub struct BadRange {
 
 impl BadRange {
     /// The sector after the last bad sector of the range.
+    #[inline]
     pub fn end(&self) -> u64 {
         self.start + self.len
     }
@@ -115,6 +116,7 @@ impl BadBlocks {
     /// `bb` member of a `struct gendisk`).
     ///
     /// The pointer is valid for as long as `self` is.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::badblocks {
         self.inner.get()
     }
@@ -122,6 +124,7 @@ impl BadBlocks {
     /// Finds the first bad range that overlaps the `count` sectors from `sector`.
     ///
     /// Returns [`None`] if none of those sectors is known to be bad.
+    #[inline]
     pub fn check(&self, sector: u64, count: u64) -> Option<BadRange> {
         let mut first_bad: bindings::sector_t = 0;
         let mut bad_sectors: bindings::sector_t = 0;
@@ -143,6 +146,7 @@ impl BadBlocks {
     }
 
     /// Returns `true` if any of the `count` sectors from `sector` is known to be bad.
+    #[inline]
     pub fn is_bad(&self, sector: u64, count: u64) -> bool {
         // Cheap test first: the common case is a list without entries.
         !self.is_empty() && self.check(sector, count).is_some()
@@ -206,6 +210,7 @@ impl BadBlocks {
     ///
     /// Read without the lock, as the C code reads it: a hint that may be stale as soon as it is
     /// returned.
+    #[inline]
     pub fn count(&self) -> usize {
         // SAFETY: By the type invariant `inner` is initialized; a volatile read of an aligned
         // `int` cannot tear, and the value is only used as a hint.
@@ -214,11 +219,13 @@ impl BadBlocks {
     }
 
     /// Returns `true` if the list has no entries.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.count() == 0
     }
 
     /// Returns `true` if the list cannot take a new, separate entry.
+    #[inline]
     pub fn is_full(&self) -> bool {
         self.count() >= MAX_ENTRIES
     }

@@ -54,56 +54,66 @@ unsafe impl Send for Bio {}
 
 impl Bio {
     /// Returns `true` if the bio writes.
+    #[inline]
     pub fn is_write(&self) -> bool {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { bindings::op_is_write((*self.ptr.as_ptr()).bi_opf) }
     }
 
+    #[inline]
     fn opf(&self) -> bindings::blk_opf_t {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { (*self.ptr.as_ptr()).bi_opf }
     }
 
     /// Returns `true` if the bio asks for a cache flush before its data (`REQ_PREFLUSH`).
+    #[inline]
     pub fn is_preflush(&self) -> bool {
         self.opf() & bindings::REQ_PREFLUSH != 0
     }
 
     /// Returns `true` if the bio's data must be durable when it ends (`REQ_FUA`).
+    #[inline]
     pub fn is_fua(&self) -> bool {
         self.opf() & bindings::REQ_FUA != 0
     }
 
     /// Returns `true` if the bio carries data (a flush alone does not).
+    #[inline]
     pub fn has_data(&self) -> bool {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { bindings::bio_has_data(self.ptr.as_ptr()) }
     }
 
     /// Returns the first sector of the bio.
+    #[inline]
     pub fn sector(&self) -> u64 {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { (*self.ptr.as_ptr()).bi_iter.bi_sector }
     }
 
     /// Returns the number of bytes of the bio.
+    #[inline]
     pub fn len(&self) -> u32 {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { (*self.ptr.as_ptr()).bi_iter.bi_size }
     }
 
     /// Returns `true` if the bio has no data bytes.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Returns the raw bio, for C interfaces that take one (for instance `nvdimm_flush()`,
     /// which may end it asynchronously: see [`Bio::into_raw`]).
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::bio {
         self.ptr.as_ptr()
     }
 
     /// Gives up ownership of the bio without ending it, for a C interface that ends it.
+    #[inline]
     pub fn into_raw(self) -> *mut bindings::bio {
         let ptr = self.ptr.as_ptr();
         core::mem::forget(self);
@@ -111,6 +121,7 @@ impl Bio {
     }
 
     /// Returns the bio's data segments, each within one page.
+    #[inline]
     pub fn segments(&self) -> Segments<'_> {
         Segments {
             bio: self,
@@ -121,6 +132,7 @@ impl Bio {
 
     /// Starts I/O accounting for the bio if the disk's queue asks for it; the returned token
     /// ends it.
+    #[inline]
     pub fn start_io_acct(&self) -> IoAcct<'_> {
         // SAFETY: By the type invariant the bio and its disk are valid.
         let stat = unsafe {
@@ -132,6 +144,7 @@ impl Bio {
     }
 
     /// Ends the bio with `result`.
+    #[inline]
     pub fn end(self, result: Result) {
         let status = match result {
             Ok(()) => 0,
@@ -165,6 +178,7 @@ pub struct IoAcct<'a> {
 }
 
 impl Drop for IoAcct<'_> {
+    #[inline]
     fn drop(&mut self) {
         if let Some(start) = self.start {
             // SAFETY: The bio is valid and its accounting was started at `start`.
@@ -182,6 +196,7 @@ pub struct Segments<'a> {
 impl<'a> Iterator for Segments<'a> {
     type Item = Segment<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Segment<'a>> {
         if self.iter.bi_size == 0 {
             return None;
@@ -219,21 +234,25 @@ pub struct Segment<'a> {
 
 impl Segment<'_> {
     /// Returns the first sector of the device the segment is for.
+    #[inline]
     pub fn sector(&self) -> u64 {
         self.sector
     }
 
     /// Returns the number of bytes of the segment.
+    #[inline]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Returns `true` if the segment is empty.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// Calls `f` with the segment's bytes, to fill them (a read).
+    #[inline]
     pub fn with_data_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
         // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
         let base = unsafe { bindings::kmap_local_page(self.page) };
@@ -249,6 +268,7 @@ impl Segment<'_> {
     }
 
     /// Calls `f` with the segment's bytes, to store them (a write).
+    #[inline]
     pub fn with_data<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
         let base = unsafe { bindings::kmap_local_page(self.page) };
@@ -362,6 +382,7 @@ impl<T: Operations> Disk<T> {
     }
 
     /// Returns the C `struct gendisk`.
+    #[inline]
     pub fn as_raw(&self) -> *mut bindings::gendisk {
         self.ptr.as_ptr()
     }

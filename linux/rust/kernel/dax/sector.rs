@@ -27,6 +27,7 @@ pub const PAGE_SECTORS: u64 = PAGE_SIZE / SECTOR_SIZE;
 /// assert_eq!(pgoff_to_sector(0), 0);
 /// assert_eq!(pgoff_to_sector(3), 3 * PAGE_SECTORS);
 /// ```
+#[inline]
 pub const fn pgoff_to_sector(pgoff: u64) -> u64 {
     pgoff * PAGE_SECTORS
 }
@@ -43,6 +44,7 @@ pub const fn pgoff_to_sector(pgoff: u64) -> u64 {
 /// assert_eq!(sectors_of(4096, 4096), (8, 8));
 /// assert_eq!(sectors_of(1000, 0), (1, 0));
 /// ```
+#[inline]
 pub const fn sectors_of(offset: u64, len: u64) -> (u64, u64) {
     let first = offset / SECTOR_SIZE;
     if len == 0 {
@@ -64,6 +66,7 @@ pub const fn sectors_of(offset: u64, len: u64) -> (u64, u64) {
 /// assert_eq!(bytes_before_sector(1100, 4096, 2), 0);
 /// assert_eq!(bytes_before_sector(100, 200, 2), 200);
 /// ```
+#[inline]
 pub const fn bytes_before_sector(offset: u64, len: u64, bad: u64) -> u64 {
     let bad_start = bad * SECTOR_SIZE;
     if bad_start <= offset {
@@ -88,11 +91,13 @@ pub struct PageChunk {
 
 impl PageChunk {
     /// The byte offset of the page the piece lies in.
+    #[inline]
     pub const fn page_start(&self) -> u64 {
         self.offset - self.offset % PAGE_SIZE
     }
 
     /// Returns `true` if the piece covers its whole page.
+    #[inline]
     pub const fn is_whole_page(&self) -> bool {
         self.len == PAGE_SIZE
     }
@@ -123,6 +128,7 @@ pub struct PageChunks {
 
 impl PageChunks {
     /// Splits the `len` bytes at byte `offset`.
+    #[inline]
     pub const fn new(offset: u64, len: u64) -> Self {
         Self {
             offset,
@@ -135,6 +141,7 @@ impl PageChunks {
 impl Iterator for PageChunks {
     type Item = PageChunk;
 
+    #[inline]
     fn next(&mut self) -> Option<PageChunk> {
         if self.offset >= self.end {
             return None;
