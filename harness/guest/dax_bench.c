@@ -18,8 +18,9 @@
  *	fails is read again page by page and the pages that fail are given
  *	up), both checked sector by sector against the pattern the file
  *	holds; then repairs every poisoned page with RWF_RESET_HWERROR and
- *	writes the same pages again plainly, timing each call (median, mean,
- *	and for the resets the first call). Where the
+ *	writes the same pages again plainly, timing each call (median and
+ *	mean), after one untimed reset of another page (its time is reported
+ *	as the first call's). Where the
  *	flags are not supported, those lines say "unsupported" and the
  *	poison stays (the caller re-probes the namespace).
  *
@@ -200,6 +201,7 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 	size_t want = size - (size_t)nbad * DAX_SECTOR, got, good;
 	long calls = 0;
 	double t0, t, first, mean;
+	off_t last;
 	ssize_t n;
 	char name[64];
 
@@ -272,14 +274,28 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 	snprintf(name, sizeof(name), "workaround-calls-%dbad", nbad);
 	print(name, calls, "calls");
 
+	/*
+	 * The first reset after a driver is bound runs code the emulator has
+	 * not translated yet (hundreds of microseconds under TCG), which would
+	 * be the whole measurement with one bad sector. So a page outside the
+	 * measured ones (the file's last) is poisoned and reset first, untimed
+	 * in the median and reported as the first call.
+	 */
+	last = (off_t)size - DAX_PAGE;
+	if (dax_poison_file(dev, fd, last + 3 * DAX_SECTOR, 1) < 0)
+		fail("marking a sector bad");
+	if (write_pages(fd, &last, 1, RWF_RESET_HWERROR, &first, &mean) < 0) {
+		snprintf(name, sizeof(name), "reset-page-%dbad", nbad);
+		print(name, -1, NULL);
+		return 0;	/* no recovery here: the poison stays */
+	}
+	snprintf(name, sizeof(name), "reset-page-first-%dbad", nbad);
+	print(name, first, "us");
+
 	/* Repair with RESET, then write the same pages plainly. */
 	t = write_pages(fd, pages, nbad, RWF_RESET_HWERROR, &first, &mean);
 	snprintf(name, sizeof(name), "reset-page-%dbad", nbad);
 	print(name, t, "us");
-	if (t < 0)
-		return 0;	/* no recovery here: the poison stays */
-	snprintf(name, sizeof(name), "reset-page-first-%dbad", nbad);
-	print(name, first, "us");
 	snprintf(name, sizeof(name), "reset-page-mean-%dbad", nbad);
 	print(name, mean, "us");
 	t = write_pages(fd, pages, nbad, 0, &first, &mean);
