@@ -387,6 +387,7 @@ impl Pmem {
         done
     }
 
+    #[inline]
     fn read(&self, sector: u64, buf: &mut [u8]) -> Result {
         if self.is_bad(sector, buf.len()) {
             return Err(EIO);
@@ -397,6 +398,7 @@ impl Pmem {
         Ok(())
     }
 
+    #[inline]
     fn write(&self, sector: u64, buf: &[u8]) -> Result {
         let offset = self.offset(sector)?;
         if self.is_bad(sector, buf.len()) {
