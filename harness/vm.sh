@@ -57,6 +57,10 @@ trap 'rm -f "$nvdimm"' EXIT
 
 accel=(-accel tcg -cpu max)
 [ "${DAXVM_ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
+# DAXVM_ICOUNT=1: deterministic TCG, one guest instruction per virtual
+# nanosecond (-icount shift=0,sleep=off; one host thread for all vCPUs).
+# Guest timings then count instructions, not host speed.
+[ "${DAXVM_ICOUNT:-0}" = 1 ] && accel=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu max)
 
 if [ "$mode" = shell ]; then
 	out=(-serial mon:stdio)

@@ -14,6 +14,9 @@
 #                       RWF_IGNORE_HWERROR against the 7.3 workaround, then
 #                       RWF_RESET_HWERROR repairs against plain page writes
 #
+# BENCH_RECOVER=0 skips the dax_bench recover runs (the instruction-count
+# pass of make bench does not need them).
+#
 # Round 0 is a warm-up. Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
 # (harness/bench.sh) turns them into medians, ratios, JSON and a plot.
 set -o pipefail
@@ -93,7 +96,7 @@ round() {	# driver round
 	one "$d" "$r" mmap-randread-4K randread 4k mmap $f
 	one "$d" "$r" mmap-randwrite-4K randwrite 4k mmap $f
 	/opt/daxvm/dax_bench clean "$dev" $MNT/r 64 | sed "s/^bench /bench $d $r /" || exit 1
-	for nbad in 1 16 256; do
+	[ "${BENCH_RECOVER:-1}" = 1 ] && for nbad in 1 16 256; do
 		/opt/daxvm/dax_bench recover "$dev" $MNT/r 64 $nbad |
 			sed "s/^bench /bench $d $r /" || exit 1
 		[ "$(wc -l < "/sys/block/${dev#/dev/}/badblocks")" = 0 ] || reprobe
