@@ -337,7 +337,9 @@ impl Pmem {
         if n < len && bus_cleared {
             let whole = (n / SECTOR_SIZE as usize) as u64;
             self.region.flush()?;
-            let _ = self.bb.clear_bad(first, whole);
+            if whole > 0 {
+                let _ = self.bb.clear_bad(first, whole);
+            }
             let _ = self.bb.set_bad(first + whole, PAGE_SECTORS - whole, false);
             return if n == 0 { Err(EFAULT) } else { Ok(n) };
         }

@@ -380,13 +380,19 @@ int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...)
 	return ret;
 }
 
+/* The debugfs directory of fault point @point of @dev's driver. */
+static void fault_dir(char *dir, size_t len, const struct dax_dev *dev, const char *point)
+{
+	snprintf(dir, len, "rust_pmem_%s_%s", point, dev->name);
+}
+
 int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pname,
 		  long long param, long space)
 {
 	char dir[64];
 	int ret;
 
-	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	fault_dir(dir, sizeof(dir), dev, point);
 	if (pname) {
 		ret = dax_debugfs_write(dir, pname, "%lld", param);
 		if (ret)
@@ -403,7 +409,7 @@ int dax_fault_persist(const struct dax_dev *dev, const char *point)
 {
 	char dir[64];
 
-	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	fault_dir(dir, sizeof(dir), dev, point);
 	return dax_debugfs_write(dir, "times", "-1");
 }
 
@@ -411,7 +417,7 @@ int dax_fault_disarm(const struct dax_dev *dev, const char *point)
 {
 	char dir[64];
 
-	snprintf(dir, sizeof(dir), "rust_pmem_%s_%s", point, dev->name);
+	fault_dir(dir, sizeof(dir), dev, point);
 	return dax_debugfs_write(dir, "times", "0") ?:
 	       dax_debugfs_write(dir, "probability", "0") ?:
 	       dax_debugfs_write(dir, "space", "0");

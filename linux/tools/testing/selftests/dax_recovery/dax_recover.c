@@ -534,6 +534,32 @@ static uint8_t *faulting_buffer(void)
 	return map;
 }
 
+/* One bad sector in each half of page 3, for the resets from a buffer that faults. */
+static const struct range half_bad[] = {
+	{ 3 * DAX_PAGE + 1 * DAX_SECTOR, DAX_SECTOR },	/* in the copied half */
+	{ 3 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },	/* in the other half */
+};
+
+/*
+ * The test file with half_bad marked bad, and a faulting_buffer() to reset
+ * page 3 from; NULL, once a driver without recovery has been checked for
+ * EOPNOTSUPP, if the driver does not recover.
+ */
+static uint8_t *faulting_reset(struct __test_metadata *_metadata, struct dax_dev *dev,
+			       bool *poisoned, int *fd)
+{
+	uint8_t *map;
+
+	ASSERT_TRUE(damage(dev, poisoned, fd, half_bad, ARRAY_SIZE(half_bad)));
+	if (!dax_driver_recovers(dev)) {
+		expect_unsupported(_metadata, *fd, &half_bad[0]);
+		return NULL;
+	}
+	map = faulting_buffer();
+	ASSERT_NE(MAP_FAILED, map);
+	return map;
+}
+
 /*
  * A whole-page reset whose buffer faults half way: the half that was copied
  * is written and the page is left as a reset of that half leaves it (the bad
@@ -542,38 +568,30 @@ static uint8_t *faulting_buffer(void)
  */
 TEST_F(fs, reset_buffer_faults)
 {
-	const struct range bad[] = {
-		{ 3 * DAX_PAGE + 1 * DAX_SECTOR, DAX_SECTOR },	/* in the copied half */
-		{ 3 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },	/* in the other half */
-	};
 	const size_t half = DAX_PAGE / 2;
 	uint8_t *map, *buf = malloc(FLEN);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	map = faulting_reset(_metadata, &self->dev, &self->poisoned, &fd);
+	if (!map)
 		goto out;
-	}
-	map = faulting_buffer();
-	ASSERT_NE(MAP_FAILED, map);
 
 	/* Nothing copied: nothing written, both sectors still known-bad. */
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
 	EXPECT_EQ(2, dax_badblocks_count(&self->dev));
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
-	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, ARRAY_SIZE(bad)));
+	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, half_bad, ARRAY_SIZE(half_bad)));
 
 	/* Half copied: a short write of that half; the page is repaired. */
 	dax_fill(map + DAX_PAGE - half, half, NEW, 3 * DAX_PAGE);
 	EXPECT_EQ((ssize_t)half, dax_rw2(fd, true, map + DAX_PAGE - half, DAX_PAGE,
 					 3 * DAX_PAGE, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
-	/* A plain read of the whole file: new half, old bytes, zeros at bad[1]. */
+	/* A plain read of the whole file: new half, old bytes, zeros at half_bad[1]. */
 	EXPECT_EQ(-1, check_file(fd, buf, 0, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
-				 bad[1].off, bad[1].off + bad[1].len));
+				 half_bad[1].off, half_bad[1].off + half_bad[1].len));
 	munmap(map, 2 * DAX_PAGE);
 out:
 	free(buf);
@@ -587,22 +605,14 @@ out:
  */
 TEST_F(fs, reset_buffer_faults_bus_cleared)
 {
-	const struct range bad[] = {
-		{ 3 * DAX_PAGE + 1 * DAX_SECTOR, DAX_SECTOR },
-		{ 3 * DAX_PAGE + 6 * DAX_SECTOR, DAX_SECTOR },
-	};
 	const size_t half = DAX_PAGE / 2;
 	uint8_t *map, *buf = malloc(FLEN);
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	map = faulting_reset(_metadata, &self->dev, &self->poisoned, &fd);
+	if (!map)
 		goto out;
-	}
-	map = faulting_buffer();
-	ASSERT_NE(MAP_FAILED, map);
 	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", "cleared", DAX_PAGE, 0));
 	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
 
