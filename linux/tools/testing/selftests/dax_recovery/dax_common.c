@@ -337,7 +337,8 @@ bool dax_driver_recovers(const struct dax_dev *dev)
 {
 	char drv[64];
 
-	return !strcmp(dax_driver(dev, drv, sizeof(drv)), "rust_pmem");
+	dax_driver(dev, drv, sizeof(drv));
+	return !strcmp(drv, "nd_pmem") || !strcmp(drv, "rust_pmem");
 }
 
 int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count)
@@ -383,7 +384,9 @@ int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...)
 /* The debugfs directory of fault point @point of @dev's driver. */
 static void fault_dir(char *dir, size_t len, const struct dax_dev *dev, const char *point)
 {
-	snprintf(dir, len, "rust_pmem_%s_%s", point, dev->name);
+	char drv[64];
+
+	snprintf(dir, len, "%s_%s_%s", dax_driver(dev, drv, sizeof(drv)), point, dev->name);
 }
 
 int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pname,

@@ -85,8 +85,8 @@ const char *dax_driver(const struct dax_dev *dev, char *buf, size_t len);
 
 /*
  * Does the bound driver implement recovery (RWF_IGNORE_HWERROR and
- * RWF_RESET_HWERROR, a poison clear that works on this machine)? nd_pmem does
- * not; the Rust pmem driver does.
+ * RWF_RESET_HWERROR, a poison clear that works on this machine)? Both pmem
+ * drivers do, nd_pmem and the Rust pmem driver, and must agree exactly.
  */
 bool dax_driver_recovers(const struct dax_dev *dev);
 
@@ -106,8 +106,9 @@ int dax_run(const char *fmt, ...) __printf(1, 2);
 int dax_debugfs_write(const char *dir, const char *attr, const char *fmt, ...) __printf(3, 4);
 
 /*
- * The Rust pmem driver's fault injection points, in debugfs as
- * rust_pmem_<point>_<disk>/ (the kernel's fault-injection attributes):
+ * The pmem drivers' fault injection points, in debugfs as
+ * <driver>_<point>_<disk>/ (nd_pmem_mc_pmem0/, rust_pmem_mc_pmem0/; the
+ * kernel's fault-injection attributes), the same in both drivers:
  * "mc" stops a machine-check-safe read at data byte "offset", as consumed
  * poison would; "clear" fails a reset's poison clear, or clears only the
  * first "cleared" bytes of the page, or, with "cleared" a whole page, clears

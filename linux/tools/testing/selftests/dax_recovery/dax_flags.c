@@ -5,8 +5,8 @@
  * that a rejected call moves no data.
  *
  * The flags work on DAX files of ext4 and XFS when the pmem driver implements
- * recovery (the Rust pmem driver); with nd_pmem every call fails with
- * EOPNOTSUPP.
+ * recovery, as both nd_pmem and the Rust pmem driver do; with a driver that
+ * does not, every call fails with EOPNOTSUPP.
  */
 #define _GNU_SOURCE
 #include <errno.h>

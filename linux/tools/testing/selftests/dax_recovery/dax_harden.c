@@ -7,9 +7,10 @@
  * with thousands of bad sectors, and the access a reset needs on reflinked
  * (shared) extents.
  *
- * The fault injection points are the Rust pmem driver's
- * (/sys/kernel/debug/rust_pmem_{mc,clear}_<disk>/); with nd_pmem the cases
- * check that the flags are refused and nothing moved.
+ * The fault injection points are the bound driver's
+ * (/sys/kernel/debug/{nd_pmem,rust_pmem}_{mc,clear}_<disk>/, the same in
+ * both); with a driver that does not recover the cases check that the flags
+ * are refused and nothing moved.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -52,7 +53,7 @@ static int make_file(const char *name, size_t len)
 }
 
 /*
- * With a driver that does not recover (nd_pmem) both flags are refused and
+ * With a driver that does not recover both flags are refused and
  * nothing moves.
  */
 static void expect_refused(struct __test_metadata *_metadata, int fd)
@@ -68,7 +69,7 @@ static void expect_refused(struct __test_metadata *_metadata, int fd)
 
 /*
  * A fresh file of @len pattern bytes for a case that needs a driver that
- * recovers. With one that does not (nd_pmem) the case has only to check
+ * recovers. With one that does not the case has only to check
  * that the flags are refused: then the file is closed and -1 returned.
  */
 static int recovery_file(struct __test_metadata *_metadata, const struct dax_dev *dev,

@@ -7,7 +7,7 @@
  *  - the flag of the other direction: EOPNOTSUPP;
  *  - anything but a regular DAX file of ext4 or XFS whose driver recovers
  *    (a non-DAX file of the same file system, the block device, a pipe,
- *    tmpfs, and every file with nd_pmem): EOPNOTSUPP;
+ *    tmpfs, and every file of a driver without recovery): EOPNOTSUPP;
  *  - RWF_RESET_HWERROR with RWF_NOWAIT: EINVAL;
  *  - RWF_ATOMIC and RWF_DONTCACHE, which DAX files do not take: EOPNOTSUPP;
  *  - otherwise the I/O is done: a flagged read returns the bytes asked

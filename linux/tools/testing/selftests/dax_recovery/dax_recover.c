@@ -6,9 +6,10 @@
  * write. Poison is injected through /sys/block/pmemN/badblocks.
  *
  * Every case runs against the bound pmem driver: where it implements
- * recovery (the Rust pmem driver) the flags must recover exactly; where it
- * does not (nd_pmem) they must fail with EOPNOTSUPP and leave the file as
- * it was, while plain reads still return the bytes before the first bad one.
+ * recovery (nd_pmem and the Rust pmem driver both do) the flags must
+ * recover exactly; where it does not they must fail with EOPNOTSUPP and
+ * leave the file as it was, while plain reads still return the bytes before
+ * the first bad one.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -241,7 +241,7 @@ TEST_F(fs, bad_sector_spares_good_bytes)
  * A write over the bad sector that cannot recover fails with EIO (7.3:
  * EFAULT) and changes nothing. Without a flag only a page-aligned
  * whole-page write may recover, and only where the device can clear
- * poison: not with nd_pmem on a bus without a clear-error command.
+ * poison: not on a bus without a clear-error command, as here.
  */
 TEST_F(fs, bad_sector_write_eio)
 {
@@ -258,11 +258,9 @@ TEST_F(fs, bad_sector_write_eio)
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(fd, buf, 100, BAD_PAGE * DAX_PAGE + 10));
 	EXPECT_EQ(EIO, errno);
-	if (!dax_driver_recovers(&self->dev)) {
-		errno = 0;
-		EXPECT_EQ(-1, pwrite(fd, buf, DAX_PAGE, BAD_PAGE * DAX_PAGE));
-		EXPECT_EQ(EIO, errno);
-	}
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, buf, DAX_PAGE, BAD_PAGE * DAX_PAGE));
+	EXPECT_EQ(EIO, errno);
 	/* Nothing was written: the good sector still holds its data. */
 	ASSERT_EQ(DAX_SECTOR, pread(fd, buf, DAX_SECTOR, BAD_PAGE * DAX_PAGE));
 	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, 7, BAD_PAGE * DAX_PAGE));
