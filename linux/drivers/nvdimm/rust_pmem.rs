@@ -253,9 +253,8 @@ impl Pmem {
     /// has a clear-error command; on a bus without one the known-bad list is the only record of
     /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
     ///
-    /// Returns `true` if the bus cleared the page: its content is then undefined until it is
-    /// written.
-    fn clear_page_for_reset(&self, page: u64) -> Result<bool> {
+    /// Once it returns, the content of the page is undefined until it is written whole.
+    fn clear_page_for_reset(&self, page: u64) -> Result {
         let offset = self.offset(page >> SECTOR_SHIFT)?;
         let cleared = if self.clear_fault.should_fail(PAGE_SIZE as usize) {
             // As a bus that fails, clears only part of the page, or (a parameter of a whole page)
@@ -268,16 +267,43 @@ impl Pmem {
             self.clear_poison_bus(offset, PAGE_SIZE as usize)
         };
         match cleared {
-            Ok(n) if n == PAGE_SIZE as usize => Ok(true),
+            Ok(n) if n == PAGE_SIZE as usize => Ok(()),
             Ok(_) => Err(EIO),
-            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(false),
+            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(()),
             Err(_) => Err(EIO),
         }
     }
 
+    /// Fills bytes `from..to` of `buf`, a bounce copy of the page at data position `page`, with
+    /// what the medium holds there: the bytes of known-bad sectors are zeros, the others are read
+    /// machine-check safe, and poison met in a sector makes it zeros from there.
+    fn salvage(&self, buf: &mut [u8], page: u64, mut from: usize, to: usize) -> Result {
+        let first = page >> SECTOR_SHIFT;
+        let offset = self.offset(first)?;
+        let sector_size = SECTOR_SIZE as usize;
+        let mut sec = [0u8; SECTOR_SIZE as usize];
+        while from < to {
+            let start = from - from % sector_size;
+            let end = (start + sector_size).min(to);
+            if self.bb.is_bad(first + (start / sector_size) as u64, 1) {
+                buf[from..end].fill(0);
+            } else {
+                let rem = self.read_mc(offset + start, &mut sec)?;
+                sec[sector_size - rem..].fill(0);
+                buf[from..end].copy_from_slice(&sec[from - start..end - start]);
+            }
+            from = end;
+        }
+        Ok(())
+    }
+
     /// Repairs the poisoned page at data position `page` with the `len` bytes of `iter` for
-    /// data position `pos` (within the page): salvages the page's good bytes, clears its poison,
-    /// writes it whole, and only then forgets its bad sectors. Returns the bytes written.
+    /// data position `pos` (within the page). The new page is built in a bounce page first: the
+    /// user's data, then what the medium holds around it (good bytes kept, bad bytes zeros). Only
+    /// then is the poison cleared, the page written whole and flushed, and its bad sectors
+    /// forgotten. If the user's buffer faults, the page is left as a reset of the bytes copied
+    /// leaves it; if nothing could be copied, or the clear fails, the page is left as it was (the
+    /// DAX core gives back what was taken from `iter`). Returns the bytes written.
     fn reset_page(
         &self,
         page: u64,
@@ -285,79 +311,24 @@ impl Pmem {
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        if len == PAGE_SIZE as usize {
-            return self.reset_whole_page(page, iter);
-        }
         let mut buf = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL)?;
-        let first = page >> SECTOR_SHIFT;
-        let offset = self.offset(first)?;
         let at = (pos - page) as usize;
-        // Salvage: good sectors are read machine-check safe; bad bytes stay zero. Sectors the
-        // write replaces whole need no salvage (a whole-page write reads nothing).
-        for (i, sector) in buf.chunks_mut(SECTOR_SIZE as usize).enumerate() {
-            let start = i * SECTOR_SIZE as usize;
-            if (at <= start && start + sector.len() <= at + len)
-                || self.bb.is_bad(first + i as u64, 1)
-            {
-                continue;
-            }
-            let rem = self.read_mc(offset + start, sector)?;
-            let good = sector.len() - rem;
-            sector[good..].fill(0);
-        }
-        if iter.copy_from_iter(&mut buf[at..at + len]) < len {
-            return Err(EFAULT);
-        }
-        self.clear_page_for_reset(page)?;
-        self.mem.write(offset, &buf)?;
-        self.region.flush()?;
-        let _ = self.bb.clear_bad(first, PAGE_SECTORS);
-        Ok(len)
-    }
-
-    /// Repairs the poisoned page at data position `page` with a whole page of `iter`: there is
-    /// nothing to salvage, so the data goes straight from `iter` to the medium once the poison is
-    /// cleared. Returns the bytes written.
-    ///
-    /// The poison is cleared before anything is taken from `iter`, so a page whose clear fails
-    /// consumes none of it and the caller can go on from there. If the copy from `iter` stops
-    /// short (a fault in the caller's buffer), the page is left as a reset of the bytes copied
-    /// leaves it: those bytes are new, the bad bytes after them are zeros, the good ones are kept.
-    /// Where the bus cleared the page, the bytes after the copied ones are undefined and become
-    /// known-bad instead. If nothing was copied, the call fails with `EFAULT`.
-    fn reset_whole_page(&self, page: u64, iter: &mut IovIterSource<'_>) -> Result<usize> {
-        let first = page >> SECTOR_SHIFT;
-        let offset = self.offset(first)?;
-        let len = PAGE_SIZE as usize;
-        let bus_cleared = self.clear_page_for_reset(page)?;
-        let n = self
-            .mem
-            .copy_from_iter_flushcache(offset, len, iter)
-            .unwrap_or(0);
-        if n < len && bus_cleared {
-            let whole = (n / SECTOR_SIZE as usize) as u64;
-            self.region.flush()?;
-            if whole > 0 {
-                let _ = self.bb.clear_bad(first, whole);
-            }
-            let _ = self.bb.set_bad(first + whole, PAGE_SECTORS - whole, false);
-            return if n == 0 { Err(EFAULT) } else { Ok(n) };
-        }
+        let n = iter.copy_from_iter(&mut buf[at..at + len]);
         if n == 0 {
             return Err(EFAULT);
         }
-        if n < len {
-            for i in (n / SECTOR_SIZE as usize)..PAGE_SECTORS as usize {
-                let start = i * SECTOR_SIZE as usize;
-                if self.bb.is_bad(first + i as u64, 1) {
-                    let from = start.max(n);
-                    let end = start + SECTOR_SIZE as usize;
-                    self.mem.write(offset + from, &ZEROES[..end - from])?;
-                }
-            }
-        }
+        self.salvage(&mut buf, page, 0, at)?;
+        self.salvage(&mut buf, page, at + n, PAGE_SIZE as usize)?;
+        self.clear_page_for_reset(page)?;
+        let first = page >> SECTOR_SHIFT;
+        self.mem.write(self.offset(first)?, &buf)?;
         self.region.flush()?;
         let _ = self.bb.clear_bad(first, PAGE_SECTORS);
+        // A clear that would split a listed range fails when the list is full: a page still
+        // listed bad is not repaired, whatever it holds.
+        if self.bb.is_bad(first, PAGE_SECTORS) {
+            return Err(EIO);
+        }
         Ok(n)
     }
 

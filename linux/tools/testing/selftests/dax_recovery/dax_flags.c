@@ -14,7 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 
 #include "../kselftest_harness.h"
@@ -178,6 +182,75 @@ TEST_F(fs, reset_nowait)
 	}
 	EXPECT_EQ(want, dax_rw2(fd, true, buf, 0, 0, RESET | RWF_NOWAIT));
 	EXPECT_TRUE(unchanged(fd, DAX_PAGE));
+	close(fd);
+}
+
+static void *drain_later(void *arg)
+{
+	uint8_t buf[DAX_PAGE];
+
+	usleep(2000 * 1000);
+	return (void *)(long)read(*(int *)arg, buf, sizeof(buf));
+}
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * io_uring's first attempt at a write is non-blocking: io_uring sets
+ * IOCB_NOWAIT itself (RWF_NOWAIT is not involved). A reset must not block
+ * in it. Here a page of the file is held by a pipe (vmsplice of its
+ * mapping), so the reset's layout break waits until a thread drains the
+ * pipe, 2 s later: the submission returns at once (io_uring retries the
+ * reset from a worker), and the reset completes once the page is free.
+ */
+TEST_F(fs, uring_reset_does_not_block_submitter)
+{
+	uint8_t buf[DAX_PAGE], back[DAX_PAGE];
+	struct iovec iov = { buf, DAX_PAGE }, spl;
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe;
+	struct io_uring ring;
+	int fd = dax_file(_metadata, 4 * DAX_PAGE), p[2];
+	long t0, took;
+	pthread_t t;
+	void *map;
+
+	ASSERT_GE(fd, 0);
+	if (!dax_driver_recovers(&self->dev)) {
+		close(fd);
+		SKIP(return, "the driver does not implement recovery");
+	}
+	map = mmap(NULL, DAX_PAGE, PROT_READ, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, pipe(p));
+	spl.iov_base = map;
+	spl.iov_len = DAX_PAGE;
+	ASSERT_EQ(DAX_PAGE, vmsplice(p[1], &spl, 1, 0)) TH_LOG("vmsplice: %s", strerror(errno));
+	ASSERT_EQ(0, io_uring_queue_init(4, &ring, 0));
+	dax_fill(buf, DAX_PAGE, 12, 2 * DAX_PAGE);
+	ASSERT_EQ(0, pthread_create(&t, NULL, drain_later, &p[0]));
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_writev2(sqe, fd, &iov, 1, 2 * DAX_PAGE, RESET);
+	t0 = now_ms();
+	ASSERT_EQ(1, io_uring_submit(&ring));
+	took = now_ms() - t0;
+	EXPECT_LT(took, 1000) TH_LOG("io_uring_submit() blocked for %ld ms", took);
+	ASSERT_EQ(0, io_uring_wait_cqe(&ring, &cqe));
+	EXPECT_EQ(DAX_PAGE, cqe->res);
+	io_uring_cqe_seen(&ring, cqe);
+	io_uring_queue_exit(&ring);
+	pthread_join(t, NULL);
+	ASSERT_EQ(DAX_PAGE, pread(fd, back, DAX_PAGE, 2 * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(back, DAX_PAGE, 12, 2 * DAX_PAGE));
+	munmap(map, DAX_PAGE);
+	close(p[0]);
+	close(p[1]);
 	close(fd);
 }
 

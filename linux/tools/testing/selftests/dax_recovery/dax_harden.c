@@ -611,6 +611,53 @@ out:
 }
 
 /*
+ * A reset that cannot take its page off a full badblocks table: the page's
+ * sectors are in the middle of a listed range, so dropping them would split
+ * the range, and the table has no room for the second half. The reset must
+ * not report the page repaired while it is still listed bad; a reset of the
+ * whole range, which needs no split, repairs it.
+ */
+TEST_F(fs, reset_cannot_unlist)
+{
+	const size_t len = 2 * MiB;
+	uint8_t *buf = malloc(len), *want = malloc(len);
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, want);
+	fd = recovery_file(_metadata, &self->dev, "unlist", len);
+	if (fd < 0)
+		goto out;
+	self->poisoned = true;
+	/* Pages 1 to 3 in one entry, then 511 one-sector entries from page 16. */
+	ASSERT_LE(0, dax_poison_file(&self->dev, fd, DAX_PAGE, 3 * DAX_PAGE / DAX_SECTOR));
+	for (int i = 0; i < 511; i++)
+		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 16 * DAX_PAGE + i * 4 * DAX_SECTOR,
+					     1)) TH_LOG("entry %d", i);
+	ASSERT_EQ(512, dax_badblocks_count(&self->dev));
+
+	dax_fill(buf, DAX_PAGE, NEW, 2 * DAX_PAGE);
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	EXPECT_EQ(512, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, 4 * DAX_PAGE);
+	EXPECT_EQ(4 * DAX_PAGE, dax_rw2(fd, false, buf, 4 * DAX_PAGE, 0, IGNORE));
+	dax_fill(want, DAX_PAGE, OLD, 0);
+	memset(want + DAX_PAGE, 0, 3 * DAX_PAGE);
+	EXPECT_EQ(0, memcmp(buf, want, 4 * DAX_PAGE));
+
+	dax_fill(buf, 3 * DAX_PAGE, NEW, DAX_PAGE);
+	EXPECT_EQ(3 * DAX_PAGE, dax_rw2(fd, true, buf, 3 * DAX_PAGE, DAX_PAGE, RESET));
+	EXPECT_EQ(511, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(4 * DAX_PAGE, pread(fd, buf, 4 * DAX_PAGE, 0));
+	EXPECT_EQ(-1, dax_check(buf, DAX_PAGE, OLD, 0));
+	EXPECT_EQ(-1, dax_check(buf + DAX_PAGE, 3 * DAX_PAGE, NEW, DAX_PAGE));
+out:
+	free(buf);
+	free(want);
+	close(fd);
+}
+
+/*
  * Thousands of bad sectors (3,200 in 400 ranges of an 8 MiB file): one
  * IGNORE read returns every good byte, one reset repairs them all.
  */
