@@ -9,13 +9,20 @@ salvage=/opt/kselftest/dax_recovery/dax_salvage
 say "1. The emulated NVDIMM: one region, labelled, with free capacity"
 run ndctl list -R
 
-say "2. The Rust pmem driver of this series takes over from nd_pmem"
-# Unloads nd_pmem, keeps ndctl from loading it again by its alias, loads rust_pmem.
-run /opt/daxvm/pmem-driver.sh rust_pmem
+# Steps 2 to 8 run once per pmem driver: nd_pmem (C), then the series' Rust
+# driver; both implement the recovery operations, with the same results.
+demo() {
+drv=$1
+
+say "2. $drv: the pmem driver (both pmem drivers recover; this run uses $drv)"
+# Unloads the other driver, keeps ndctl from loading it by its alias, loads this one.
+run /opt/daxvm/pmem-driver.sh "$drv"
 run lsmod
 
 say "3. An fsdax namespace (struct pages on the device), ext4 mounted with -o dax"
-run ndctl create-namespace --mode=fsdax --map=dev --name=demo >/dev/null
+if ! ls /sys/bus/nd/devices/pfn*/block >/dev/null 2>&1; then
+	run ndctl create-namespace --mode=fsdax --map=dev --name=demo >/dev/null
+fi
 dev=/dev/$(ls /sys/bus/nd/devices/pfn*/block 2>/dev/null | head -n 1)
 echo "block device: $dev, driver: $(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)")"
 run mkfs.ext4 -q -F -E nodiscard "$dev"
@@ -73,8 +80,12 @@ after=$(sha256sum /mnt/pmem/data | cut -d' ' -f1)
 echo "sha256 after a remount: $after"
 umount /mnt/pmem
 if [ "$sum" = "$new" ] && [ "$sum" = "$after" ]; then
-	echo "checksums match: the file is recovered"
+	echo "checksums match: the file is recovered ($drv)"
 else
-	echo "CHECKSUM MISMATCH"
+	echo "CHECKSUM MISMATCH ($drv)"
 	exit 1
 fi
+}
+
+demo nd_pmem
+demo rust_pmem

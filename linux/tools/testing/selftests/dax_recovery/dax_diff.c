@@ -32,6 +32,8 @@
 #define FSECTORS	(FLEN / DAX_SECTOR)
 #define MAX_IO		(64 * 1024)
 #define MAX_BAD		200	/* bad sectors at most, well within badblocks */
+/* Where a failed assertion of the sequence is: its seed and step. */
+#define WHERE		TH_LOG("seed %llu step %ld", (unsigned long long)seed, step)
 #define IGNORE		RWF_IGNORE_HWERROR
 #define RESET		RWF_RESET_HWERROR
 
@@ -148,7 +150,9 @@ static void trace_badblocks(struct __test_metadata *_metadata, struct diff *d,
 	f = fopen(path, "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f)) {
-		ASSERT_EQ(2, sscanf(line, "%llu %llu", &s, &n));
+		int fields = sscanf(line, "%llu %llu", &s, &n);
+
+		ASSERT_EQ(2, fields);
 		trace(d, "bad %lld %llu\n", (long long)s - d->first, n);
 	}
 	fclose(f);
@@ -201,9 +205,11 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
 	ASSERT_NE(NULL, d);
-	if ((env = getenv("DAX_DIFF_SEED")))
+	env = getenv("DAX_DIFF_SEED");
+	if (env)
 		seed = strtoull(env, NULL, 0);
-	if ((env = getenv("DAX_DIFF_STEPS")))
+	env = getenv("DAX_DIFF_STEPS");
+	if (env)
 		steps = strtol(env, NULL, 0);
 	if (!dax_driver_recovers(&self->dev))
 		SKIP(goto out, "the driver does not implement recovery");
@@ -242,8 +248,7 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 			off_t s = below(d, FSECTORS - count + 1);
 
 			counts[0]++;
-			ASSERT_EQ(0, dax_mark_bad(&self->dev, d->first + s, count))
-				TH_LOG("seed %llu step %ld", (unsigned long long)seed, step);
+			ASSERT_EQ(0, dax_mark_bad(&self->dev, d->first + s, count)) WHERE;
 			mark_bad(d, s, count);
 			trace(d, "%ld poison %lld %d\n", step, (long long)s, count);
 			continue;
@@ -251,14 +256,14 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 		if (op < 20) {
 			/* Consumed poison at a good byte of an IGNORE read. */
 			off_t at = off + below(d, len), s = at / DAX_SECTOR;
+			long long mc = (d->first + s) * DAX_SECTOR + at % DAX_SECTOR;
 
 			counts[1]++;
 			if (d->bad[s]) {
 				trace(d, "%ld mc skipped\n", step);
 				continue;
 			}
-			ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
-						   (d->first + s) * DAX_SECTOR + at % DAX_SECTOR, 0));
+			ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset", mc, 0));
 			memset(buf, 0xa5, len);
 			got = dax_rw2(fd, false, buf, len, off, IGNORE);
 			ASSERT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
@@ -270,23 +275,19 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 			mark_bad(d, s, 1);
 			trace(d, "%ld mc %lld %zu %lld -> %zd %08x\n", step, (long long)off, len,
 			      (long long)at, got, got > 0 ? sum(buf, got) : 0);
-			ASSERT_EQ((ssize_t)len, got) TH_LOG("seed %llu step %ld",
-							     (unsigned long long)seed, step);
-			ASSERT_EQ(0, memcmp(buf, want, len))
-				TH_LOG("seed %llu step %ld", (unsigned long long)seed, step);
+			ASSERT_EQ((ssize_t)len, got) WHERE;
+			ASSERT_EQ(0, memcmp(buf, want, len)) WHERE;
 			continue;
 		}
 		if (op < 45) {
 			counts[2]++;
 			memset(buf, 0xa5, len);
 			got = dax_rw2(fd, false, buf, len, off, IGNORE);
-			trace(d, "%ld ignore %lld %zu -> %zd %08x\n", step, (long long)off, len, got,
-			      got > 0 ? sum(buf, got) : 0);
+			trace(d, "%ld ignore %lld %zu -> %zd %08x\n", step, (long long)off, len,
+			      got, got > 0 ? sum(buf, got) : 0);
 			model_ignore(d, want, off, len);
-			ASSERT_EQ((ssize_t)len, got) TH_LOG("seed %llu step %ld",
-							     (unsigned long long)seed, step);
-			ASSERT_EQ(0, memcmp(buf, want, len))
-				TH_LOG("seed %llu step %ld", (unsigned long long)seed, step);
+			ASSERT_EQ((ssize_t)len, got) WHERE;
+			ASSERT_EQ(0, memcmp(buf, want, len)) WHERE;
 			continue;
 		}
 		if (op < 65) {
@@ -294,14 +295,12 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 			got = pread(fd, buf, len, off);
 			if (got < 0)
 				got = -errno;
-			trace(d, "%ld read %lld %zu -> %zd %08x\n", step, (long long)off, len, got,
-			      got > 0 ? sum(buf, got) : 0);
+			trace(d, "%ld read %lld %zu -> %zd %08x\n", step, (long long)off, len,
+			      got, got > 0 ? sum(buf, got) : 0);
 			exp = model_plain(d, off, len);
-			ASSERT_EQ(exp, got) TH_LOG("seed %llu step %ld", (unsigned long long)seed,
-						   step);
+			ASSERT_EQ(exp, got) WHERE;
 			if (got > 0)
-				ASSERT_EQ(0, memcmp(buf, d->model + off, got))
-					TH_LOG("seed %llu step %ld", (unsigned long long)seed, step);
+				ASSERT_EQ(0, memcmp(buf, d->model + off, got)) WHERE;
 			continue;
 		}
 		dax_fill(buf, len, (uint32_t)step + 2, off);
@@ -310,7 +309,7 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 			bool clean = true;
 
 			counts[4]++;
-			for (off_t p = off / DAX_PAGE * DAX_PAGE; p < off + (off_t)len; p += DAX_PAGE)
+			for (off_t p = off - off % DAX_PAGE; p < off + (off_t)len; p += DAX_PAGE)
 				clean = clean && !page_bad(d, p);
 			if (!clean) {
 				trace(d, "%ld write skipped\n", step);
@@ -320,16 +319,14 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 			if (got < 0)
 				got = -errno;
 			trace(d, "%ld write %lld %zu -> %zd\n", step, (long long)off, len, got);
-			ASSERT_EQ((ssize_t)len, got) TH_LOG("seed %llu step %ld",
-							     (unsigned long long)seed, step);
+			ASSERT_EQ((ssize_t)len, got) WHERE;
 			memcpy(d->model + off, buf, len);
 			continue;
 		}
 		counts[5]++;
 		got = dax_rw2(fd, true, buf, len, off, RESET);
 		trace(d, "%ld reset %lld %zu -> %zd\n", step, (long long)off, len, got);
-		ASSERT_EQ((ssize_t)len, got) TH_LOG("seed %llu step %ld", (unsigned long long)seed,
-						     step);
+		ASSERT_EQ((ssize_t)len, got) WHERE;
 		model_reset(d, buf, off, len);
 	}
 
@@ -343,9 +340,9 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 	trace_badblocks(_metadata, d, &self->dev);
 	fclose(d->trace);
 	d->trace = NULL;
-	TH_LOG("seed %llu, %ld steps: %ld poison, %ld consumed, %ld ignore, %ld read, %ld write, %ld reset; %d bad sectors left",
-	       (unsigned long long)seed, steps, counts[0], counts[1], counts[2], counts[3],
-	       counts[4], counts[5], d->nbad);
+	TH_LOG("seed %llu, %ld steps: %ld poison, %ld consumed, %ld ignore, %ld read,",
+	       (unsigned long long)seed, steps, counts[0], counts[1], counts[2], counts[3]);
+	TH_LOG("%ld write, %ld reset; %d bad sectors left", counts[4], counts[5], d->nbad);
 	compare(_metadata, d->path, other, seed);
 	close(fd);
 out:

@@ -631,9 +631,10 @@ TEST_F(fs, reset_cannot_unlist)
 	self->poisoned = true;
 	/* Pages 1 to 3 in one entry, then 511 one-sector entries from page 16. */
 	ASSERT_LE(0, dax_poison_file(&self->dev, fd, DAX_PAGE, 3 * DAX_PAGE / DAX_SECTOR));
-	for (int i = 0; i < 511; i++)
+	for (int i = 0; i < 511; i++) {
 		ASSERT_LE(0, dax_poison_file(&self->dev, fd, 16 * DAX_PAGE + i * 4 * DAX_SECTOR,
 					     1)) TH_LOG("entry %d", i);
+	}
 	ASSERT_EQ(512, dax_badblocks_count(&self->dev));
 
 	dax_fill(buf, DAX_PAGE, NEW, 2 * DAX_PAGE);
