@@ -730,6 +730,7 @@ impl RustPmem {
         // `attached` tears everything down if adding the disk fails.
         let mut attached = attached;
         attached.disk.add(dev.as_ref(), true)?;
+        attached.disk.watch_badblocks(&attached.pmem.bb);
         attached.pmem.region.check_and_set_ro(&attached.disk);
         Ok(PmemData::Disk(attached))
     }

@@ -41,3 +41,8 @@ __rust_helper bool rust_helper_blk_queue_io_stat(struct request_queue *q)
 {
 	return blk_queue_io_stat(q);
 }
+
+__rust_helper struct kernfs_node *rust_helper_disk_badblocks_file(struct gendisk *disk)
+{
+	return sysfs_get_dirent(disk_to_dev(disk)->kobj.sd, "badblocks");
+}

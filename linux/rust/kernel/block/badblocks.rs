@@ -10,7 +10,11 @@
 //! C header: [`include/linux/badblocks.h`](srctree/include/linux/badblocks.h)
 
 use crate::{bindings, error::to_result, prelude::*, types::Opaque};
-use core::pin::Pin;
+use core::{
+    pin::Pin,
+    ptr::NonNull,
+    sync::atomic::{AtomicPtr, Ordering},
+};
 use pin_init::{pin_data, pinned_drop, PinInit};
 
 /// The most entries a [`BadBlocks`] list holds: one page of 64-bit entries.
@@ -88,6 +92,14 @@ impl BadRange {
 pub struct BadBlocks {
     #[pin]
     inner: Opaque<bindings::badblocks>,
+    /// The sysfs file that shows the list (`/sys/block/<disk>/badblocks`), woken on every change
+    /// the list's methods make, or null.
+    ///
+    /// # Invariants
+    ///
+    /// Null, or a kernfs node of which the list holds a reference, put when it is replaced or the
+    /// list is dropped.
+    sysfs: AtomicPtr<bindings::kernfs_node>,
 }
 
 // SAFETY: A `struct badblocks` may be used from any thread: its lock serialises changes, and
@@ -109,6 +121,7 @@ impl BadBlocks {
                 // `badblocks_init()` initializes all of it.
                 to_result(unsafe { bindings::badblocks_init(slot, 1) })
             }),
+            sysfs: AtomicPtr::new(core::ptr::null_mut()),
         })
     }
 
@@ -119,6 +132,32 @@ impl BadBlocks {
     #[inline]
     pub fn as_raw(&self) -> *mut bindings::badblocks {
         self.inner.get()
+    }
+
+    /// Makes every change of the list wake the sysfs file `kn` (pollers of
+    /// `/sys/block/<disk>/badblocks`), as C drivers do with `sysfs_notify_dirent()`.
+    ///
+    /// # Safety
+    ///
+    /// `kn` is a kernfs node whose reference the caller hands over to the list.
+    pub(crate) unsafe fn set_sysfs(&self, kn: NonNull<bindings::kernfs_node>) {
+        let old = self.sysfs.swap(kn.as_ptr(), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: By the type invariant the list held a reference to `old`, which it no
+            // longer stores.
+            unsafe { bindings::sysfs_put(old) };
+        }
+    }
+
+    /// Wakes the pollers of the list's sysfs file, if it has one.
+    #[inline]
+    fn notify(&self) {
+        let kn = self.sysfs.load(Ordering::Acquire);
+        if !kn.is_null() {
+            // SAFETY: By the type invariant the list holds a reference to `kn`, which keeps it
+            // valid; waking the pollers of a file that was removed since does nothing.
+            unsafe { bindings::sysfs_notify_dirent(kn) };
+        }
     }
 
     /// Finds the first bad range that overlaps the `count` sectors from `sector`.
@@ -186,6 +225,7 @@ impl BadBlocks {
             bindings::badblocks_set(self.inner.get(), sector, count, i32::from(acknowledged))
         };
         if ok {
+            self.notify();
             Ok(())
         } else {
             Err(ENOSPC)
@@ -200,6 +240,7 @@ impl BadBlocks {
         // SAFETY: By the type invariant `inner` is initialized.
         let ok = unsafe { bindings::badblocks_clear(self.inner.get(), sector, count) };
         if ok {
+            self.notify();
             Ok(())
         } else {
             Err(ENOSPC)
@@ -237,5 +278,10 @@ impl PinnedDrop for BadBlocks {
         // SAFETY: By the type invariant `inner` was initialized by `badblocks_init()` and is not
         // used after this.
         unsafe { bindings::badblocks_exit(self.inner.get()) };
+        let kn = self.sysfs.swap(core::ptr::null_mut(), Ordering::AcqRel);
+        if !kn.is_null() {
+            // SAFETY: By the type invariant the list held a reference to `kn`.
+            unsafe { bindings::sysfs_put(kn) };
+        }
     }
 }

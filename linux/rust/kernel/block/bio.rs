@@ -406,6 +406,21 @@ impl<T: Operations> Disk<T> {
         Ok(())
     }
 
+    /// Makes every change of `bb`, the disk's list of known-bad sectors, wake the pollers of
+    /// `/sys/block/<disk>/badblocks`, as C drivers do with `sysfs_notify_dirent()`. Does nothing
+    /// before the disk is added, or if the disk shows no such file.
+    pub fn watch_badblocks(&self, bb: &super::badblocks::BadBlocks) {
+        if !self.added {
+            return;
+        }
+        // SAFETY: The disk is valid and added, so its sysfs directory exists.
+        let kn = unsafe { bindings::disk_badblocks_file(self.ptr.as_ptr()) };
+        if let Some(kn) = NonNull::new(kn) {
+            // SAFETY: `disk_badblocks_file()` took a reference to `kn`, which goes to `bb`.
+            unsafe { bb.set_sysfs(kn) };
+        }
+    }
+
     extern "C" fn submit_bio_callback(bio: *mut bindings::bio) {
         // SAFETY: The block layer passes a valid bio of a disk of this type, whose private data
         // is a `T::Data` that lives until the disk is deleted, which waits for running I/O.

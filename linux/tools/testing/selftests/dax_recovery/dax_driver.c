@@ -13,8 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 
 #include "../kselftest_harness.h"
@@ -326,6 +328,40 @@ TEST_F(fs, integrity)
 	}
 	free(buf);
 	free(shadow);
+}
+
+/*
+ * Tools that watch /sys/block/<disk>/badblocks (poll() for POLLPRI, as for
+ * any sysfs attribute) are woken when the driver changes the list: here
+ * when a reset clears the poison of a page.
+ */
+TEST_F(fs, badblocks_notify)
+{
+	struct pollfd pfd = { .events = POLLPRI | POLLERR };
+	uint8_t buf[DAX_PAGE];
+	struct iovec iov = { buf, DAX_PAGE };
+	char path[128], list[4096];
+	int fd = create("f");
+
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, dax_write_pattern(fd, 0, 4 * DAX_PAGE, 3));
+	if (!dax_driver_recovers(&self->dev))
+		SKIP(return, "the driver does not implement recovery");
+	self->poisoned = true;
+	ASSERT_LE(0, dax_poison_file(&self->dev, fd, DAX_PAGE + 2 * DAX_SECTOR, 1));
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", self->dev.name);
+	pfd.fd = open(path, O_RDONLY);
+	ASSERT_GE(pfd.fd, 0);
+	/* A sysfs file reports a change made after it was last read. */
+	ASSERT_LT(0, read(pfd.fd, list, sizeof(list)));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	memset(buf, 0x3c, sizeof(buf));
+	EXPECT_EQ(DAX_PAGE, pwritev2(fd, &iov, 1, DAX_PAGE, RWF_RESET_HWERROR));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(1, poll(&pfd, 1, 5000));
+	EXPECT_NE(0, pfd.revents & POLLPRI);
+	close(pfd.fd);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
