@@ -14,7 +14,9 @@ n=0
 check() {
 	local out
 	n=$((n + 1))
-	if ! out=$(cd "$SRC" && perl "$cp" --strict -q "$@" 2>&1) ||
+	# The base is one commit without history, so checkpatch cannot look up
+	# the commit a Fixes: tag names; the tags were checked against upstream.
+	if ! out=$(cd "$SRC" && perl "$cp" --strict -q --ignore UNKNOWN_COMMIT_ID "$@" 2>&1) ||
 	   grep -qE '^(ERROR|WARNING|CHECK)' <<<"$out"; then
 		printf "%s\n" "$out" | head -n 20 | sed "s/^/    /"
 		fail=1
