@@ -91,7 +91,7 @@ def main():
     summary = {f"{k}/{d}/{n}": dict(stats(list(v.values())), unit=units[n])
                for (k, d, n), v in sorted(samples.items())}
     ratios = {"rust_vs_c": {}, "series_vs_base": {}, "flags_on_clean": {},
-              "ignore_vs_clean_read": {}, "reset_vs_write": {},
+              "ignore_vs_clean_read": {}, "reset_vs_write": {}, "recovery_rust_vs_c": {},
               "icount_rust_vs_c": {}, "icount_series_vs_base": {}}
     for n in FIO + C_CLEAN:
         ratios["rust_vs_c"][n] = paired(S_R, S_C, n)
@@ -99,12 +99,20 @@ def main():
         ratios["icount_rust_vs_c"][n] = paired(I_R, I_C, n)
         ratios["icount_series_vs_base"][n] = across(I_C, IB_C, n)
     icount = any(ratios["icount_series_vs_base"].values())
-    for d, key in ((S_R, "rust_pmem"),):
+    for d, key in ((S_R, "rust_pmem"), (S_C, "nd_pmem")):
         ratios["flags_on_clean"][f"{key}/ignore-read"] = paired(d, d, "c-ignore-read-whole", "c-read-whole")
         ratios["flags_on_clean"][f"{key}/reset-write"] = paired(d, d, "c-reset-write-page", "c-write-page")
         for nb in NBAD:
             ratios["ignore_vs_clean_read"][f"{key}/{nb}bad"] = paired(d, d, f"ignore-read-{nb}bad", "c-read-whole")
             ratios["reset_vs_write"][f"{key}/{nb}bad"] = paired(d, d, f"reset-page-{nb}bad", f"write-page-{nb}bad", time_ratio=True)
+
+    # The recovery calls, driver against driver, round by round: speed of the
+    # IGNORE read, and time of the median RESET page write (C time / Rust
+    # time, so > 1 means Rust is faster here too).
+    for nb in NBAD:
+        ratios["recovery_rust_vs_c"][f"ignore-read-{nb}bad"] = paired(S_R, S_C, f"ignore-read-{nb}bad")
+        ratios["recovery_rust_vs_c"][f"reset-page-{nb}bad"] = paired(S_C, S_R, f"reset-page-{nb}bad",
+                                                                     time_ratio=True)
 
     recovery = {}
     for k, d in (S_R, S_C, B_C):
@@ -194,26 +202,37 @@ def main():
                   "they compare instruction counts, which repeat to about 0.2%; the clean-path "
                   "target is judged on them.")
     md.append("")
-    md.append("Recovery, 64 MiB file, one bad sector in each poisoned page (rust_pmem):")
-    md.append("")
-    md.append("| bad sectors | IGNORE / clean read (speed) | IGNORE: lost bytes, calls | "
-              "workaround, this series: lost bytes, calls | workaround, 7.3.4: lost bytes, calls | "
-              "RESET / plain page write (time, median call) | RESET first call, us |")
-    md.append("|---|---|---|---|---|---|---|")
-    for nb in NBAD:
-        r = recovery.get(f"series/rust_pmem/{nb}bad", {})
-        b = recovery.get(f"base/nd_pmem/{nb}bad", {})
+    def lc(x):
+        return f"{int(x['lost_bytes'])}, {int(x['calls'])}" if x else "-"
 
-        def lc(x):
-            return f"{int(x['lost_bytes'])}, {int(x['calls'])}" if x else "-"
-        md.append(f"| {nb} | {fmt(ratios['ignore_vs_clean_read'].get(f'rust_pmem/{nb}bad'))} | "
-                  f"{lc(r.get('ignore'))} | {lc(r.get('workaround'))} | {lc(b.get('workaround'))} | "
-                  f"{fmt(ratios['reset_vs_write'].get(f'rust_pmem/{nb}bad'), 2)} | "
-                  f"{med('series', 'rust_pmem', f'reset-page-first-{nb}bad')} |")
+    for drv in ("nd_pmem", "rust_pmem"):
+        md.append(f"Recovery, 64 MiB file, one bad sector in each poisoned page ({drv}):")
+        md.append("")
+        md.append("| bad sectors | IGNORE / clean read (speed) | IGNORE: lost bytes, calls | "
+                  "workaround, this series: lost bytes, calls | workaround, 7.3.4: lost bytes, calls | "
+                  "RESET / plain page write (time, median call) | RESET first call, us |")
+        md.append("|---|---|---|---|---|---|---|")
+        for nb in NBAD:
+            r = recovery.get(f"series/{drv}/{nb}bad", {})
+            b = recovery.get(f"base/nd_pmem/{nb}bad", {})
+            md.append(f"| {nb} | {fmt(ratios['ignore_vs_clean_read'].get(f'{drv}/{nb}bad'))} | "
+                      f"{lc(r.get('ignore'))} | {lc(r.get('workaround'))} | {lc(b.get('workaround'))} | "
+                      f"{fmt(ratios['reset_vs_write'].get(f'{drv}/{nb}bad'), 2)} | "
+                      f"{med('series', drv, f'reset-page-first-{nb}bad')} |")
+        md.append("")
+    md.append("The recovery calls, Rust against C in the same rounds (IGNORE: speed ratio; "
+              "RESET: C time / Rust time; > 1 means Rust is faster):")
     md.append("")
-    md.append("The flags on a clean file (rust_pmem, flagged speed / plain speed): IGNORE read "
-              f"{fmt(ratios['flags_on_clean']['rust_pmem/ignore-read'])}, RESET page write "
-              f"{fmt(ratios['flags_on_clean']['rust_pmem/reset-write'])}.")
+    md.append("| bad sectors | IGNORE read, Rust/C | RESET page write, Rust/C |")
+    md.append("|---|---|---|")
+    for nb in NBAD:
+        md.append(f"| {nb} | {fmt(ratios['recovery_rust_vs_c'].get(f'ignore-read-{nb}bad'))} | "
+                  f"{fmt(ratios['recovery_rust_vs_c'].get(f'reset-page-{nb}bad'))} |")
+    md.append("")
+    for drv in ("nd_pmem", "rust_pmem"):
+        md.append(f"The flags on a clean file ({drv}, flagged speed / plain speed): IGNORE read "
+                  f"{fmt(ratios['flags_on_clean'][f'{drv}/ignore-read'])}, RESET page write "
+                  f"{fmt(ratios['flags_on_clean'][f'{drv}/reset-write'])}.")
     md.append("")
     missed = [t for t in targets if not t["met"]]
     md.append(f"Targets: {len(targets) - len(missed)} of {len(targets)} met."

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <linux/fs.h>	/* RWF_RESET_HWERROR */
 #include <sys/stat.h>
 
 #include "../kselftest_harness.h"
