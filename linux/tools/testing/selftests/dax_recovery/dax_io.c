@@ -2,9 +2,14 @@
 /* preadv2/pwritev2, io_uring and aio submissions for the dax_recovery selftests. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <libaio.h>
-#include <liburing.h>
+#include <stddef.h>
 #include <sys/uio.h>
+#ifdef DAX_HAVE_LIBAIO
+#include <libaio.h>
+#endif
+#ifdef DAX_HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #include "dax_io.h"
 
@@ -17,6 +22,7 @@ ssize_t dax_rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
 	return n < 0 ? -errno : n;
 }
 
+#ifdef DAX_HAVE_LIBURING
 ssize_t dax_uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -47,6 +53,9 @@ ssize_t dax_uring_rw(int fd, bool write, void *buf, size_t len, off_t off, int f
 	return res;
 }
 
+#endif
+
+#ifdef DAX_HAVE_LIBAIO
 ssize_t dax_aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int flags)
 {
 	struct iovec iov = { .iov_base = buf, .iov_len = len };
@@ -74,8 +83,25 @@ ssize_t dax_aio_rw(int fd, bool write, void *buf, size_t len, off_t off, int fla
 	return res;
 }
 
+#endif
+
 const struct dax_path dax_paths[DAX_NPATHS] = {
 	{ "preadv2/pwritev2", dax_rw2 },
+#ifdef DAX_HAVE_LIBURING
 	{ "io_uring", dax_uring_rw },
+#endif
+#ifdef DAX_HAVE_LIBAIO
 	{ "aio", dax_aio_rw },
+#endif
 };
+
+const char *const dax_paths_missing =
+#if !defined(DAX_HAVE_LIBURING) && !defined(DAX_HAVE_LIBAIO)
+	"built without liburing and libaio: no io_uring and aio cases";
+#elif !defined(DAX_HAVE_LIBURING)
+	"built without liburing: no io_uring cases";
+#elif !defined(DAX_HAVE_LIBAIO)
+	"built without libaio: no aio cases";
+#else
+	NULL;
+#endif

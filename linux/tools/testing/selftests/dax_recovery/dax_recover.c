@@ -323,17 +323,20 @@ TEST_F(fs, async_paths)
 		expect_unsupported(_metadata, fd, &bad[0]);
 		goto out;
 	}
+	if (DAX_NPATHS < 2)
+		SKIP(goto out, "%s", dax_paths_missing);
 	for (size_t p = 1; p < DAX_NPATHS; p++) {
 		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0xa5, FLEN);
 		ASSERT_EQ(FLEN, dax_paths[p].fn(fd, false, buf, FLEN, 0, IGNORE));
 		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, 1));
 	}
-	/* Repair through io_uring, check through aio. */
+	/* Repair through the first (io_uring), check through the last (aio). */
 	dax_fill(buf, DAX_SECTOR, NEW, bad[0].off);
-	ASSERT_EQ(DAX_SECTOR, dax_uring_rw(fd, true, buf, DAX_SECTOR, bad[0].off, RESET));
+	ASSERT_EQ(DAX_SECTOR, dax_paths[1].fn(fd, true, buf, DAX_SECTOR, bad[0].off, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
-	ASSERT_EQ(DAX_SECTOR, dax_aio_rw(fd, false, buf, DAX_SECTOR, bad[0].off, 0));
+	ASSERT_EQ(DAX_SECTOR, dax_paths[DAX_NPATHS - 1].fn(fd, false, buf, DAX_SECTOR,
+							   bad[0].off, 0));
 	EXPECT_EQ(-1, dax_check(buf, DAX_SECTOR, NEW, bad[0].off));
 out:
 	free(buf);
