@@ -13,7 +13,8 @@
 #   make series         the upstream series: git format-patch with a cover letter
 #   make bisect         build every prefix of the series (on demand; about 35 minutes)
 #   make deps           install missing Debian packages and bindgen-cli
-#   make clean          remove the build tree and logs (keeps the base source)
+#   make clean          remove the build trees, VM images and logs (keeps the base
+#                       source, the tools and the series repository $DAX_CACHE/git)
 
 SHELL := /bin/bash
 H := harness
@@ -63,8 +64,11 @@ series: base
 bisect: base
 	@$(H)/bisect.sh $(RANGE)
 
+# Every tree the harness builds; the base source, the tools (bindgen), the
+# apt lists and the developer's series repository ($DAX_CACHE/git) stay.
 clean:
-	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS"
+	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS" \
+		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,bench-bin,lint-git,series-out}
 
 distclean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

@@ -24,8 +24,11 @@ check() {
 }
 mailed=$(mktemp -d)
 trap 'rm -rf "$mailed"' EXIT
-out=$("$REPO/harness/series-repo.sh" 2>&1) || { printf '%s\n' "$out" >&2; die "harness/series-repo.sh failed"; }
-git -C "$DAX_CACHE/git" format-patch -q -o "$mailed" base..series
+# The harness's own series repository, rebuilt from patches/ and linux/ on
+# every run: never $DAX_CACHE/git, where a developer edits the series.
+lintgit=$DAX_CACHE/lint-git
+out=$("$REPO/harness/series-repo.sh" "$lintgit" 2>&1) || { printf '%s\n' "$out" >&2; die "harness/series-repo.sh failed"; }
+git -C "$lintgit" format-patch -q -o "$mailed" base..series
 for p in "$mailed"/*.patch; do
 	check "$p"
 done
@@ -42,7 +45,7 @@ kdoc() {	# tree file: its kernel-doc warnings without line numbers
 nk=0 kfail=0
 for f in $(sed -n 's|^+++ b/||p' "$mailed"/*.patch | grep -E '\.[ch]$' | sort -u); do
 	nk=$((nk + 1))
-	new=$(comm -13 <(kdoc "$BASE_DIR" "$f") <(kdoc "$DAX_CACHE/git" "$f"))
+	new=$(comm -13 <(kdoc "$BASE_DIR" "$f") <(kdoc "$lintgit" "$f"))
 	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; kfail=1; }
 done
 [ $kfail = 0 ] || die "kernel-doc: the series adds warnings (above)"

@@ -5,8 +5,10 @@
 # in $DAX_CACHE/series-out.
 . "$(dirname "$0")/lib.sh"
 
-"$REPO/harness/series-repo.sh"
-dir=$DAX_CACHE/git
+# Built in the harness's own repository, as lint.sh does: $DAX_CACHE/git is
+# the developer's.
+dir=$DAX_CACHE/lint-git
+"$REPO/harness/series-repo.sh" "$dir"
 out=$DAX_CACHE/series-out
 rm -rf "$out"
 git -C "$dir" config branch.series.description "$(cat "$REPO/series/cover-letter.txt")"
