@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 
 #include "../kselftest_harness.h"
@@ -38,6 +39,20 @@ TEST(flag_values)
 	EXPECT_EQ(0x400, RWF_RESET_HWERROR);
 }
 
+/*
+ * statx()'s STATX_ATTR_HWERROR_RECOVERY for @fd: 1 if set, 0 if clear, -1 if
+ * the kernel does not know the attribute (not in stx_attributes_mask).
+ */
+static int hwerror_attr(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_HWERROR_RECOVERY))
+		return -1;
+	return !!(stx.stx_attributes & STATX_ATTR_HWERROR_RECOVERY);
+}
+
 /* A regular file that is not DAX (tmpfs): no flag, no data moved. */
 TEST(not_dax_tmpfs)
 {
@@ -47,6 +62,7 @@ TEST(not_dax_tmpfs)
 
 	ASSERT_GE(fd, 0);
 	unlink(path);
+	EXPECT_EQ(0, hwerror_attr(fd));
 	dax_fill((uint8_t *)buf, sizeof(buf), 5, 0);
 	ASSERT_EQ(sizeof(buf), write(fd, buf, sizeof(buf)));
 	for (size_t p = 0; p < DAX_NPATHS; p++) {
@@ -126,7 +142,10 @@ static bool unchanged(int fd, size_t len)
 	return ok;
 }
 
-/* A zero-length call is the probe for support. */
+/*
+ * A zero-length call is the probe for support; statx() reports it too
+ * (STATX_ATTR_HWERROR_RECOVERY), as it reports atomic writes.
+ */
 TEST_F(fs, probe)
 {
 	bool supported = dax_driver_recovers(&self->dev);
@@ -137,6 +156,7 @@ TEST_F(fs, probe)
 	ASSERT_GE(fd, 0);
 	TH_LOG("driver %s: flags %ssupported", dax_driver(&self->dev, drv, sizeof(drv)),
 	       supported ? "" : "not ");
+	EXPECT_EQ(supported, hwerror_attr(fd));
 	for (size_t p = 0; p < DAX_NPATHS; p++) {
 		TH_LOG("%s", dax_paths[p].name);
 		EXPECT_EQ(want, dax_paths[p].fn(fd, false, buf, 0, 0, IGNORE));
