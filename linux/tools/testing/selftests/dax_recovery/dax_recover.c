@@ -20,6 +20,8 @@
 #include <unistd.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -307,6 +309,127 @@ TEST_F(fs, reset_clean_range)
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 	EXPECT_EQ(-1, pread(fd, back, 1, bad[0].off));
 	EXPECT_EQ(EIO, errno);
+	close(fd);
+}
+
+/* A fanotify group for the file system errors (FAN_FS_ERROR) of MNT, or -1. */
+static int error_listener(void)
+{
+	int fan = fanotify_init(FAN_CLASS_NOTIF | FAN_REPORT_FID | FAN_NONBLOCK, O_RDONLY);
+
+	if (fan >= 0 && fanotify_mark(fan, FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_FS_ERROR,
+				      AT_FDCWD, MNT)) {
+		close(fan);
+		return -1;
+	}
+	return fan;
+}
+
+/*
+ * The errors @fan reports within @ms milliseconds of the first (or of the
+ * call, if none comes): their count (FAN_FS_ERROR events merge, counting),
+ * or -1 if one is not EIO or is not about the file with handle @fh.
+ */
+static int error_reports(int fan, const struct file_handle *fh, int ms)
+{
+	struct pollfd pfd = { .fd = fan, .events = POLLIN };
+	union {
+		struct fanotify_event_metadata first;
+		char bytes[4096];
+	} buf;
+	int count = 0, bad = 0;
+
+	while (poll(&pfd, 1, ms) == 1) {
+		ssize_t len = read(fan, &buf, sizeof(buf));
+		struct fanotify_event_metadata *ev = &buf.first;
+
+		for (; FAN_EVENT_OK(ev, len); ev = FAN_EVENT_NEXT(ev, len)) {
+			char *info = (char *)ev + ev->metadata_len;
+
+			if (ev->mask != FAN_FS_ERROR) {
+				bad++;
+				continue;
+			}
+			while (info < (char *)ev + ev->event_len) {
+				struct fanotify_event_info_header *h = (void *)info;
+				struct fanotify_event_info_error *e = (void *)info;
+				struct fanotify_event_info_fid *f = (void *)info;
+				struct file_handle *got = (void *)f->handle;
+
+				if (h->info_type == FAN_EVENT_INFO_TYPE_ERROR) {
+					bad += e->error != EIO;
+					count += e->error_count;
+				} else if (h->info_type == FAN_EVENT_INFO_TYPE_FID) {
+					unsigned int n = fh->handle_bytes;
+
+					bad += got->handle_type != fh->handle_type ||
+					       got->handle_bytes != n ||
+					       memcmp(got->f_handle, fh->f_handle, n);
+				}
+				info += h->len;
+			}
+		}
+		ms = 1000;
+	}
+	return bad ? -1 : count;
+}
+
+/*
+ * What a DAX read could not return is reported through the kernel's file
+ * error channel, which fanotify delivers as FAN_FS_ERROR on the file: an
+ * IGNORE read over two damaged ranges reports each of them once, a plain
+ * read that stops at the first reports that one; a clean file, and the
+ * damaged one once a reset repaired it, report nothing.
+ */
+TEST_F(fs, lost_ranges_reported)
+{
+	const struct range bad[] = {
+		{ 2 * DAX_PAGE + DAX_SECTOR, DAX_SECTOR },
+		{ 5 * DAX_PAGE + 3 * DAX_SECTOR, 3 * DAX_SECTOR },
+	};
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[MAX_HANDLE_SZ];
+	} h = { .fh.handle_bytes = MAX_HANDLE_SZ };
+	uint8_t *buf = malloc(FLEN);
+	int fan, fd, clean, mnt_id;
+
+	ASSERT_NE(NULL, buf);
+	fan = error_listener();
+	ASSERT_GE(fan, 0) TH_LOG("fanotify: %s", strerror(errno));
+	clean = create("clean");
+	ASSERT_GE(clean, 0);
+	ASSERT_EQ(0, dax_write_pattern(clean, 0, FLEN, OLD));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	ASSERT_EQ(0, name_to_handle_at(fd, "", &h.fh, &mnt_id, AT_EMPTY_PATH));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	EXPECT_EQ(FLEN, dax_rw2(clean, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(FLEN, pread(clean, buf, FLEN, 0));
+	EXPECT_EQ(0, error_reports(fan, &h.fh, 1000));
+
+	EXPECT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(2, error_reports(fan, &h.fh, 5000));
+	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(1, error_reports(fan, &h.fh, 5000));
+	EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, bad[1].off));
+	EXPECT_EQ(1, error_reports(fan, &h.fh, 5000));
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		dax_fill(buf, bad[i].len, NEW, bad[i].off);
+		EXPECT_EQ((ssize_t)bad[i].len, dax_rw2(fd, true, buf, bad[i].len, bad[i].off,
+						       RESET));
+	}
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	EXPECT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(0, error_reports(fan, &h.fh, 1000));
+out:
+	close(clean);
+	close(fan);
+	free(buf);
 	close(fd);
 }
 
