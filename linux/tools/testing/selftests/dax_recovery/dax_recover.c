@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/fanotify.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -431,6 +432,126 @@ out:
 	close(fan);
 	free(buf);
 	close(fd);
+}
+
+/*
+ * XFS's health monitor (XFS_IOC_HEALTH_MONITOR, format 0), as
+ * fs/xfs/libxfs/xfs_fs.h defines it; xfsprogs' headers may predate it.
+ */
+struct hm_req {
+	uint64_t flags;
+	uint8_t format;
+	uint8_t pad[23];
+};
+
+struct hm_event {
+	uint32_t domain, type;
+	uint64_t time_ns;
+	union {
+		struct {
+			uint64_t pos, len, ino;
+			uint32_t gen, error;
+		} filerange;
+		uint64_t raw[4];
+	} e;
+	uint64_t pad[2];
+};
+
+#define HM_IOC			_IOW('X', 68, struct hm_req)
+#define HM_DOMAIN_FILERANGE	8
+#define HM_TYPE_DIOREAD		10
+#define HM_TYPE_DATALOST	12
+
+/*
+ * Mark in @lost (one byte per file byte) the ranges of file @ino that the
+ * monitor @hm reports with @type within @ms milliseconds of the last one.
+ * Returns the number of such events, or -1 if one has another error than EIO.
+ */
+static int hm_ranges(int hm, uint64_t ino, uint32_t type, uint8_t *lost, size_t flen, int ms)
+{
+	struct pollfd pfd = { .fd = hm, .events = POLLIN };
+	struct hm_event ev[16];
+	int n = 0;
+
+	while (poll(&pfd, 1, ms) == 1) {
+		ssize_t len = read(hm, ev, sizeof(ev));
+
+		for (ssize_t i = 0; i < len / (ssize_t)sizeof(ev[0]); i++) {
+			if (ev[i].domain != HM_DOMAIN_FILERANGE || ev[i].type != type ||
+			    ev[i].e.filerange.ino != ino)
+				continue;
+			if (ev[i].e.filerange.error != EIO ||
+			    ev[i].e.filerange.pos + ev[i].e.filerange.len > flen)
+				return -1;
+			memset(lost + ev[i].e.filerange.pos, 1, ev[i].e.filerange.len);
+			n++;
+		}
+		ms = 1000;
+	}
+	return n;
+}
+
+/*
+ * On XFS the health monitor receives the ranges with their file position:
+ * taken together, the DATALOST ranges after an IGNORE read are exactly the
+ * bytes it returned as zeros (several ranges, one across a page boundary,
+ * the last sector of the file), and the DIOREAD range of a plain read is
+ * the bad run it stopped at. ext4 has no such monitor (the ioctl is XFS's).
+ */
+TEST_F(fs, lost_ranges_health_monitor)
+{
+	const struct range bad[] = {
+		{ 2 * DAX_PAGE + DAX_SECTOR, DAX_SECTOR },
+		{ 4 * DAX_PAGE + 7 * DAX_SECTOR, 2 * DAX_SECTOR },
+		{ FLEN - DAX_SECTOR, DAX_SECTOR },
+	};
+	uint8_t *buf = malloc(FLEN), *lost = calloc(1, FLEN), *want = calloc(1, FLEN);
+	struct hm_req req = { 0 };
+	struct stat st;
+	int fd, dir, hm;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, lost);
+	ASSERT_NE(NULL, want);
+	dir = open(MNT, O_RDONLY | O_DIRECTORY);
+	ASSERT_GE(dir, 0);
+	hm = ioctl(dir, HM_IOC, &req);
+	if (strcmp(variant->fstype, "xfs")) {
+		EXPECT_EQ(-1, hm);
+		EXPECT_EQ(ENOTTY, errno);
+		close(dir);
+		goto out_free;
+	}
+	ASSERT_GE(hm, 0) TH_LOG("XFS_IOC_HEALTH_MONITOR: %s", strerror(errno));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	ASSERT_EQ(0, fstat(fd, &st));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	memset(buf, 0xa5, FLEN);
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, ARRAY_SIZE(bad)));
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		memset(want + bad[i].off, 1, bad[i].len);
+	EXPECT_LE(3, hm_ranges(hm, st.st_ino, HM_TYPE_DATALOST, lost, FLEN, 5000));
+	EXPECT_EQ(0, memcmp(lost, want, FLEN));
+
+	/* A plain read stops at the first bad run: that run is reported. */
+	memset(lost, 0, FLEN);
+	memset(want, 0, FLEN);
+	memset(want + bad[0].off, 1, bad[0].len);
+	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(1, hm_ranges(hm, st.st_ino, HM_TYPE_DIOREAD, lost, FLEN, 5000));
+	EXPECT_EQ(0, memcmp(lost, want, FLEN));
+out:
+	close(hm);
+	close(dir);
+	close(fd);
+out_free:
+	free(buf);
+	free(lost);
+	free(want);
 }
 
 /* io_uring and aio carry both flags. */
