@@ -22,7 +22,6 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/fanotify.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -31,6 +30,7 @@
 #include "../kselftest_harness.h"
 #include "dax_fixture.h"
 #include "dax_io.h"
+#include "dax_xfs_hm.h"
 
 #define IGNORE	RWF_IGNORE_HWERROR
 #define RESET	RWF_RESET_HWERROR
@@ -435,34 +435,6 @@ out:
 }
 
 /*
- * XFS's health monitor (XFS_IOC_HEALTH_MONITOR, format 0), as
- * fs/xfs/libxfs/xfs_fs.h defines it; xfsprogs' headers may predate it.
- */
-struct hm_req {
-	uint64_t flags;
-	uint8_t format;
-	uint8_t pad[23];
-};
-
-struct hm_event {
-	uint32_t domain, type;
-	uint64_t time_ns;
-	union {
-		struct {
-			uint64_t pos, len, ino;
-			uint32_t gen, error;
-		} filerange;
-		uint64_t raw[4];
-	} e;
-	uint64_t pad[2];
-};
-
-#define HM_IOC			_IOW('X', 68, struct hm_req)
-#define HM_DOMAIN_FILERANGE	8
-#define HM_TYPE_DIOREAD		10
-#define HM_TYPE_DATALOST	12
-
-/*
  * Mark in @lost (one byte per file byte) the ranges of file @ino that the
  * monitor @hm reports with @type within @ms milliseconds of the last one.
  * Returns the number of such events, or -1 if one has another error than EIO.
@@ -470,14 +442,14 @@ struct hm_event {
 static int hm_ranges(int hm, uint64_t ino, uint32_t type, uint8_t *lost, size_t flen, int ms)
 {
 	struct pollfd pfd = { .fd = hm, .events = POLLIN };
-	struct hm_event ev[16];
+	struct dax_hm_event ev[16];
 	int n = 0;
 
 	while (poll(&pfd, 1, ms) == 1) {
 		ssize_t len = read(hm, ev, sizeof(ev));
 
 		for (ssize_t i = 0; i < len / (ssize_t)sizeof(ev[0]); i++) {
-			if (ev[i].domain != HM_DOMAIN_FILERANGE || ev[i].type != type ||
+			if (ev[i].domain != DAX_HM_DOMAIN_FILERANGE || ev[i].type != type ||
 			    ev[i].e.filerange.ino != ino)
 				continue;
 			if (ev[i].e.filerange.error != EIO ||
@@ -506,7 +478,7 @@ TEST_F(fs, lost_ranges_health_monitor)
 		{ FLEN - DAX_SECTOR, DAX_SECTOR },
 	};
 	uint8_t *buf = malloc(FLEN), *lost = calloc(1, FLEN), *want = calloc(1, FLEN);
-	struct hm_req req = { 0 };
+	struct dax_hm_req req = { 0 };
 	struct stat st;
 	int fd, dir, hm;
 
@@ -515,7 +487,7 @@ TEST_F(fs, lost_ranges_health_monitor)
 	ASSERT_NE(NULL, want);
 	dir = open(MNT, O_RDONLY | O_DIRECTORY);
 	ASSERT_GE(dir, 0);
-	hm = ioctl(dir, HM_IOC, &req);
+	hm = ioctl(dir, DAX_HM_IOC, &req);
 	if (strcmp(variant->fstype, "xfs")) {
 		EXPECT_EQ(-1, hm);
 		EXPECT_EQ(ENOTTY, errno);
@@ -534,7 +506,7 @@ TEST_F(fs, lost_ranges_health_monitor)
 	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, bad, ARRAY_SIZE(bad)));
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		memset(want + bad[i].off, 1, bad[i].len);
-	EXPECT_LE(3, hm_ranges(hm, st.st_ino, HM_TYPE_DATALOST, lost, FLEN, 5000));
+	EXPECT_LE(3, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DATALOST, lost, FLEN, 5000));
 	EXPECT_EQ(0, memcmp(lost, want, FLEN));
 
 	/* A plain read stops at the first bad run: that run is reported. */
@@ -542,7 +514,7 @@ TEST_F(fs, lost_ranges_health_monitor)
 	memset(want, 0, FLEN);
 	memset(want + bad[0].off, 1, bad[0].len);
 	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
-	EXPECT_EQ(1, hm_ranges(hm, st.st_ino, HM_TYPE_DIOREAD, lost, FLEN, 5000));
+	EXPECT_EQ(1, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DIOREAD, lost, FLEN, 5000));
 	EXPECT_EQ(0, memcmp(lost, want, FLEN));
 out:
 	close(hm);
@@ -552,6 +524,62 @@ out_free:
 	free(buf);
 	free(lost);
 	free(want);
+}
+
+/*
+ * dax_salvage, the example for operators, lists exactly the lost ranges: on
+ * XFS from the health monitor in its one salvage pass, on ext4 with plain
+ * reads; and says which.
+ */
+TEST_F(fs, salvage_lists_lost)
+{
+	const struct range bad[] = {
+		{ DAX_PAGE + 2 * DAX_SECTOR, DAX_SECTOR },
+		{ 6 * DAX_PAGE + 7 * DAX_SECTOR, 3 * DAX_SECTOR },
+		{ FLEN - DAX_SECTOR, DAX_SECTOR },
+	};
+	char self_path[PATH_MAX], cmd[PATH_MAX + 128], line[256];
+	bool monitor = false, scan = false;
+	size_t found = 0;
+	ssize_t n;
+	FILE *out;
+	int fd;
+
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		goto out;
+	}
+	n = readlink("/proc/self/exe", self_path, sizeof(self_path) - 1);
+	ASSERT_GT(n, 0);
+	self_path[n] = '\0';
+	*strrchr(self_path, '/') = '\0';
+	snprintf(cmd, sizeof(cmd), "%s/dax_salvage %s/damaged /tmp/dax_salvage_copy", self_path,
+		 MNT);
+	out = popen(cmd, "r");
+	ASSERT_NE(NULL, out);
+	while (fgets(line, sizeof(line), out)) {
+		long long from, to, len;
+
+		TH_LOG("%s", strtok(line, "\n") ?: "");
+		monitor |= !!strstr(line, "from the XFS health monitor");
+		scan |= !!strstr(line, "found with plain reads");
+		if (sscanf(line, "lost: bytes %lld-%lld (%lld)", &from, &to, &len) == 3) {
+			EXPECT_GT(ARRAY_SIZE(bad), found);
+			if (found < ARRAY_SIZE(bad)) {
+				EXPECT_EQ(bad[found].off, from);
+				EXPECT_EQ(bad[found].len, len);
+			}
+			found++;
+		}
+	}
+	EXPECT_EQ(1, WEXITSTATUS(pclose(out)));	/* bytes lost, no replica */
+	EXPECT_EQ(ARRAY_SIZE(bad), found);
+	EXPECT_EQ(!strcmp(variant->fstype, "xfs"), monitor);
+	EXPECT_EQ(!!strcmp(variant->fstype, "xfs"), scan);
+	unlink("/tmp/dax_salvage_copy");
+out:
+	close(fd);
 }
 
 /* io_uring and aio carry both flags. */

@@ -6,9 +6,14 @@
  *
  * Copies every readable byte of DAMAGED to COPY with
  * preadv2(RWF_IGNORE_HWERROR) (bad bytes become zeros) and reports the byte
- * ranges that were lost, found with plain reads, which stop at the first bad
- * byte. With REPLICA, a good copy of the file from elsewhere, it then
- * repairs DAMAGED in place: each lost range is rewritten from the replica
+ * ranges that were lost. On XFS it learns them in the same pass from the
+ * file system's health monitor, to which the kernel reports every range a
+ * read returned as zeros; elsewhere (ext4), or if the monitor cannot be
+ * opened or dropped events, it finds them with plain reads, which stop at
+ * the first bad byte. It says which it used.
+ *
+ * With REPLICA, a good copy of the file from elsewhere, it then repairs
+ * DAMAGED in place: each lost range is rewritten from the replica
  * with pwritev2(RWF_RESET_HWERROR), which clears the poison under the
  * written pages and keeps their good bytes. Finally it reads DAMAGED back
  * with plain reads.
@@ -24,8 +29,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+
+#include "dax_xfs_hm.h"
 
 #ifndef RWF_IGNORE_HWERROR
 #define RWF_IGNORE_HWERROR	0x00000200
@@ -103,11 +111,91 @@ static int find_lost(int fd, off_t size, struct lost **out, int *nout)
 	return 0;
 }
 
+static int add_lost(struct lost **lost, int *n, off_t off, off_t len)
+{
+	struct lost *l;
+
+	for (int i = 0; i < *n; i++) {
+		struct lost *r = &(*lost)[i];
+
+		if (off <= r->off + r->len && r->off <= off + len) {	/* touches: merge */
+			off_t end = off + len > r->off + r->len ? off + len : r->off + r->len;
+
+			r->off = off < r->off ? off : r->off;
+			r->len = end - r->off;
+			return 0;
+		}
+	}
+	l = realloc(*lost, (*n + 1) * sizeof(**lost));
+	if (!l)
+		return -1;
+	*lost = l;
+	l[*n].off = off;
+	l[*n].len = len;
+	(*n)++;
+	return 0;
+}
+
+static int by_offset(const void *a, const void *b)
+{
+	const struct lost *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * The lost ranges of file @ino as the health monitor @hm reported them
+ * (events come from a workqueue: wait for them to settle). Returns 0, or
+ * -1 if the monitor dropped events or a range cannot be kept.
+ */
+static int monitor_lost(int hm, ino_t ino, struct lost **out, int *nout)
+{
+	struct pollfd pfd = { .fd = hm, .events = POLLIN };
+	struct dax_hm_event ev[32];
+	struct lost *lost = NULL;
+	int n = 0, ms = 2000;
+
+	while (poll(&pfd, 1, ms) == 1) {
+		ssize_t len = read(hm, ev, sizeof(ev));
+
+		for (ssize_t i = 0; i < len / (ssize_t)sizeof(ev[0]); i++) {
+			if (ev[i].type == DAX_HM_TYPE_LOST)
+				goto fail;
+			if (ev[i].domain != DAX_HM_DOMAIN_FILERANGE ||
+			    ev[i].type != DAX_HM_TYPE_DATALOST || ev[i].e.filerange.ino != ino)
+				continue;
+			if (add_lost(&lost, &n, ev[i].e.filerange.pos, ev[i].e.filerange.len))
+				goto fail;
+		}
+		ms = 200;
+	}
+	/* Merging may have joined ranges out of order: sort, then merge again. */
+	qsort(lost, n, sizeof(*lost), by_offset);
+	for (int i = 1; i < n; i++) {
+		if (lost[i].off <= lost[i - 1].off + lost[i - 1].len) {
+			off_t end = lost[i].off + lost[i].len;
+
+			if (end > lost[i - 1].off + lost[i - 1].len)
+				lost[i - 1].len = end - lost[i - 1].off;
+			memmove(&lost[i], &lost[i + 1], (n - i - 1) * sizeof(*lost));
+			n--;
+			i--;
+		}
+	}
+	*out = lost;
+	*nout = n;
+	return 0;
+fail:
+	free(lost);
+	return -1;
+}
+
 int main(int argc, char **argv)
 {
 	off_t size, off, lost_bytes = 0;
 	struct lost *lost = NULL;
-	int fd, out, rep = -1, nlost = 0;
+	int fd, out, rep = -1, nlost = 0, hm;
+	struct dax_hm_req req = { 0 };
 	struct stat st;
 	char *buf;
 
@@ -132,6 +220,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* XFS's health monitor hears of every range the salvage reads as zeros. */
+	hm = ioctl(fd, DAX_HM_IOC, &req);
+
 	/* 1. Salvage: everything readable, zeros for the bad bytes. */
 	for (off = 0; off < size;) {
 		ssize_t r = rw2(fd, 0, buf, CHUNK, off, RWF_IGNORE_HWERROR);
@@ -148,8 +239,16 @@ int main(int argc, char **argv)
 	}
 
 	/* 2. Which bytes are lost. */
-	if (find_lost(fd, size, &lost, &nlost))
-		return 2;
+	if (hm >= 0 && !monitor_lost(hm, st.st_ino, &lost, &nlost)) {
+		printf("lost ranges: from the XFS health monitor, in the salvage pass\n");
+	} else {
+		printf("lost ranges: found with plain reads (%s)\n",
+		       hm < 0 ? "no health monitor" : "the monitor dropped events");
+		if (find_lost(fd, size, &lost, &nlost))
+			return 2;
+	}
+	if (hm >= 0)
+		close(hm);
 	for (int i = 0; i < nlost; i++) {
 		printf("lost: bytes %lld-%lld (%lld)\n", (long long)lost[i].off,
 		       (long long)(lost[i].off + lost[i].len - 1), (long long)lost[i].len);
