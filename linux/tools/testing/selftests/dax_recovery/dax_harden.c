@@ -370,7 +370,9 @@ static bool fail_nth_fired(int fd)
  * Every fault point a reset of a poisoned page meets in the driver (its
  * allocation, the clear) fails in turn: each failure returns EIO and leaves
  * the page and its poison as they were; with none left, the reset works.
- * An IGNORE read meets no fault point at all: it allocates nothing.
+ * An IGNORE read allocates nothing in the driver; reporting what it lost
+ * allocates an event from a mempool: whichever allocation fails, the read
+ * returns every byte.
  */
 TEST_F(fs, fail_nth_driver_paths)
 {
@@ -391,10 +393,14 @@ TEST_F(fs, fail_nth_driver_paths)
 	dax_fill(want, FLEN, OLD, 0);
 	memset(want + page + 2 * DAX_SECTOR, 0, DAX_SECTOR);
 
-	fail_nth_set(nth, 1);
-	EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN));
-	EXPECT_FALSE(fail_nth_fired(nth));
-	EXPECT_EQ(0, memcmp(buf, want, FLEN));
+	for (n = 1; n < 20; n++) {
+		fail_nth_set(nth, n);
+		EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN)) TH_LOG("fault point %d", n);
+		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("fault point %d", n);
+		if (!fail_nth_fired(nth))
+			break;
+	}
+	EXPECT_LT(n, 20);
 
 	dax_fill(buf, 300, NEW, page + 1000);
 	for (n = 1; n < 100; n++) {

@@ -29,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <libgen.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -190,11 +192,40 @@ fail:
 	return -1;
 }
 
+/*
+ * The root directory of the file system of @path (the health monitor is
+ * opened there), or -1: the topmost directory above @path on its device.
+ */
+static int open_fs_root(const char *path, dev_t dev)
+{
+	char buf[PATH_MAX], *dir;
+	struct stat st;
+	int root = -1;
+
+	if (!realpath(path, buf))
+		return -1;
+	for (dir = dirname(buf);; dir = dirname(dir)) {
+		int fd = open(dir, O_RDONLY | O_DIRECTORY);
+
+		if (fd < 0 || fstat(fd, &st) || st.st_dev != dev) {
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		if (root >= 0)
+			close(root);
+		root = fd;
+		if (!strcmp(dir, "/"))
+			break;
+	}
+	return root;
+}
+
 int main(int argc, char **argv)
 {
 	off_t size, off, lost_bytes = 0;
 	struct lost *lost = NULL;
-	int fd, out, rep = -1, nlost = 0, hm;
+	int fd, out, rep = -1, nlost = 0, hm = -1, root;
 	struct dax_hm_req req = { 0 };
 	struct stat st;
 	char *buf;
@@ -221,7 +252,11 @@ int main(int argc, char **argv)
 	}
 
 	/* XFS's health monitor hears of every range the salvage reads as zeros. */
-	hm = ioctl(fd, DAX_HM_IOC, &req);
+	root = open_fs_root(argv[1], st.st_dev);
+	if (root >= 0) {
+		hm = ioctl(root, DAX_HM_IOC, &req);
+		close(root);
+	}
 
 	/* 1. Salvage: everything readable, zeros for the bad bytes. */
 	for (off = 0; off < size;) {
