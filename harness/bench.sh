@@ -71,7 +71,7 @@ mkdir -p "$out"
 run() {	# label build vmdir drivers [rounds]
 	local rounds=${5:-$ROUNDS}
 	step "bench: $1 kernel, $4 ($rounds rounds)"
-	DAX_BUILD=$2 DAX_VMDIR=$3 DAXVM_NVDIMM_DIR=$shm DAXVM_NVDIMM_SIZE=2G DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-5400} \
+	DAX_BUILD=$2 DAX_VMDIR=$3 DAXVM_NVDIMM_DIR=$shm DAXVM_E820_SIZE=2G DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-5400} \
 	DAXVM_ENV_ROUNDS=$rounds DAXVM_ENV_FIO_RUNTIME=$RT DAXVM_ENV_BENCH_DRIVERS="$4" \
 	DAX_RUN_LOG=$out/vm-$1 \
 		"$REPO/harness/vm.sh" --name "bench-$1" --driver "${4%% *}" -- /opt/daxvm/bench.sh \

@@ -14,8 +14,14 @@ start=$(date +%s)
 "${KMAKE[@]}" -s bzImage modules 2>&1 | tee "$BUILD/build.log"
 step "kernel built in $(( $(date +%s) - start ))s"
 
+# The nvdimm test bus (tools/testing/nd_testbus), an external module.
+testbus=$SRC/tools/testing/nd_testbus
+"${KMAKE[@]}" -s M="$testbus" MO="$BUILD/nd_testbus" modules 2>&1 | tee -a "$BUILD/build.log"
+
 rm -rf "$VMDIR/modroot"
 "${KMAKE[@]}" -s INSTALL_MOD_PATH="$VMDIR/modroot" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+"${KMAKE[@]}" -s M="$testbus" MO="$BUILD/nd_testbus" INSTALL_MOD_PATH="$VMDIR/modroot" \
+	INSTALL_MOD_STRIP=1 modules_install >/dev/null
 
 # The selftests, through the kernel's own kselftest build and install.
 rm -rf "$VMDIR/kselftest"

@@ -4,8 +4,10 @@
 #
 #   vm.sh [--shell] [--name NAME] [--driver MODULE] [--] [COMMAND...]
 #
-# The NVDIMM is a fresh file-backed 1 GiB device with a 128 KiB label area
-# on every boot. The kernel console goes to $LOGS/<run>/console.log, the
+# Three kinds of nvdimm bus: an emulated NVDIMM, a fresh file-backed device
+# (DAXVM_NVDIMM_SIZE, 1 GiB) with a 128 KiB label area on every boot, a
+# legacy e820 pmem region carved out of RAM (DAXVM_E820_SIZE, 1 GiB), and
+# the test bus over 1 GiB of reserved RAM. The kernel console goes to $LOGS/<run>/console.log, the
 # command's output to the terminal and $LOGS/<run>/output.log. Exits with
 # the guest command's status; a run whose kernel log holds a WARNING, BUG,
 # Oops, lockdep, KASAN or UBSAN report fails (status 3), and so does a
@@ -68,13 +70,31 @@ else
 	out=(-serial stdio)
 fi
 
+# Three kinds of nvdimm bus: QEMU's NVDIMM (an NFIT whose bus has commands
+# but no clear-error: poison there cannot be cleared); a legacy e820 pmem
+# region carved out of RAM by memmap=nn!ss (a bus with no command interface:
+# a clear counts as done) of DAXVM_E820_SIZE (whole GiB); and the test bus
+# (tools/testing/nd_testbus: scrub, clear-error, error injection) over 1 GiB
+# reserved with memmap=nn$ss, whose place the guest learns from the
+# daxvm.testbus= parameter. The guest keeps 2G of RAM besides. Neither range
+# covers the top of low RAM, which holds the firmware's ACPI tables: QEMU
+# puts RAM beyond 3G at 4G, and the test bus takes the first GiB there.
+e820=${DAXVM_E820_SIZE:-1G}
+e820=${e820%G}
+if [ "$e820" -le 1 ]; then
+	mem=4 e820at=1 testbus=4
+else
+	mem=$((5 + e820)) e820at=4 testbus=$((4 + e820))
+fi
+memmap="memmap=${e820}G!${e820at}G memmap=1G\$${testbus}G daxvm.testbus=1G@${testbus}G"
+nvsize=${DAXVM_NVDIMM_SIZE:-1G}
 qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
-      -m 2G,slots=2,maxmem=4G
+      -m ${mem}G,slots=2,maxmem=$((mem + ${nvsize%G}))G
       -object memory-backend-file,id=nvm0,share=on,mem-path="$nvdimm",size="${DAXVM_NVDIMM_SIZE:-1G}"
       -device nvdimm,id=nvdimm0,memdev=nvm0,label-size=128K
       -device virtio-rng-pci
       -kernel "$kernel" -initrd "$log/initramfs.cpio"
-      -append "console=ttyS0,115200 loglevel=7 panic=-1 rdinit=/init ${DAXVM_CMDLINE:-}"
+      -append "console=ttyS0,115200 loglevel=7 panic=-1 rdinit=/init $memmap ${DAXVM_CMDLINE:-}"
       -display none -monitor none -no-reboot
       -serial file:"$log/console.log" "${out[@]}")
 printf '%q ' "${qemu[@]}" > "$log/qemu.cmd"

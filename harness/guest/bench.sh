@@ -25,12 +25,13 @@ RT=${FIO_RUNTIME:-2}
 DRIVERS=${BENCH_DRIVERS:-nd_pmem rust_pmem}
 MNT=/mnt/bench
 
-ndctl create-namespace --mode=fsdax --map=dev --name=bench >/dev/null || exit 1
-ns=$(ndctl list -N | sed -n 's/.*"dev":"\(namespace[0-9.]*\)".*/\1/p' | head -n 1)
-devname() { basename "$(ls -d /sys/bus/nd/devices/pfn*/block/pmem* | head -n 1)"; }
+# The e820 region: a bus with no command interface, where a reset clears
+# (QEMU's NVDIMM refuses resets: its bus has no clear-error command).
+ns=$(/opt/daxvm/bus-ns.sh e820) || exit 1
+devname() { basename "$(ls -d /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block/pmem*)"; }
 dev=/dev/$(devname)
 echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
-# The emulated DIMM is a fresh sparse file on the host: write all of it once,
+# The region is fresh guest memory on the host: write all of it once,
 # so that no timed run pays for the host allocating its pages.
 dd if=/dev/zero of="$dev" bs=1M oflag=direct 2>/dev/null
 # The file system takes the first GiB; the raw block runs use the space after it.

@@ -1,14 +1,29 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM: the dax_recovery kselftests through the kernel's own
-# runner (KTAP on stdout), once per pmem driver: the C nd_pmem and the Rust
-# rust_pmem. Before each run pmem-driver.sh unloads the other driver, keeps
-# it from being autoloaded, and loads this one; namespaces rebind to it. Each run is preceded by a
-# "# daxvm-suite: <driver>" marker that the host's summary groups by.
-# Arguments are passed to run_kselftest.sh, so "-t dax_recovery:dax_testbed"
-# runs one program. DAXVM_DRIVERS overrides the list of drivers.
+# runner (KTAP on stdout), once per pmem driver (the C nd_pmem and the Rust
+# rust_pmem) and kind of nvdimm bus (bus-ns.sh). Before each driver's runs
+# pmem-driver.sh unloads the other driver, keeps it from being autoloaded,
+# and loads this one; namespaces rebind to it.
+#
+#  testbus  the whole suite: the test bus, with scrub, clear-error and
+#        error injection, where a reset clears through the clear-error
+#        command (DAX_RECOVERY_BUS=clear-error)
+#  e820  the whole suite: a bus with no command interface, where a reset
+#        clears by forgetting (DAX_RECOVERY_BUS=no-commands)
+#  nfit  QEMU's NVDIMM, whose bus has commands but no clear-error: the
+#        programs that assert that row of the contract (dax_bus: resets
+#        refused, nothing forgotten; dax_testbed; dax_driver, which also
+#        covers the raw mode only a labelled namespace has), and only when
+#        no arguments pick programs
+#
+# Each run is preceded by a "# daxvm-suite: <driver>/<bus>" marker that the
+# host's summary groups by. Arguments are passed to run_kselftest.sh, so
+# "-t dax_recovery:dax_testbed" runs one program. DAXVM_DRIVERS and
+# DAXVM_BUSES override the lists.
 cd /opt/kselftest || exit 1
 rc=0
+buses=${DAXVM_BUSES:-testbus e820 nfit}
 for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 	if ! /opt/daxvm/pmem-driver.sh "$drv"; then
 		echo "# daxvm-suite: $drv"
@@ -16,8 +31,31 @@ for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 		rc=1
 		continue
 	fi
-	echo "# daxvm-suite: $drv"
-	echo "daxvm: pmem driver $drv"
-	DAXVM_PMEM_DRIVER=$drv DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
+	for bus in $buses; do
+		case $bus in
+		testbus) kind=clear-error ;;
+		e820) kind=no-commands ;;
+		nfit) kind=no-clear-error ;;
+		esac
+		if [ "$bus" = nfit ] && [ $# -gt 0 ]; then
+			continue
+		fi
+		echo "# daxvm-suite: $drv/$bus"
+		if ! ns=$(/opt/daxvm/bus-ns.sh "$bus"); then
+			echo "not ok 1 $bus namespace"
+			rc=1
+			continue
+		fi
+		echo "daxvm: pmem driver $drv, bus $bus ($kind), $ns"
+		if [ "$bus" = nfit ]; then
+			DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind DAXVM_PMEM_DRIVER=$drv \
+			DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh \
+				-t dax_recovery:dax_bus -t dax_recovery:dax_testbed \
+				-t dax_recovery:dax_driver || rc=1
+		else
+			DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind DAXVM_PMEM_DRIVER=$drv \
+			DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
+		fi
+	done
 done
 exit $rc

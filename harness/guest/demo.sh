@@ -6,8 +6,10 @@ say() { printf '\n### %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 salvage=/opt/kselftest/dax_recovery/dax_salvage
 
-say "1. The emulated NVDIMM: one region, labelled, with free capacity"
-run ndctl list -R
+say "1. Three nvdimm buses: the test bus (nd_testbus: scrub, clear-error and error"
+say "   injection, as real DIMMs have), a legacy e820 region from memmap= (no"
+say "   command interface) and QEMU's NVDIMM (ACPI.NFIT, commands but no clear-error)"
+run ndctl list -B -R
 
 # Steps 2 to 8 run once per pmem driver: nd_pmem (C), then the series' Rust
 # driver; both implement the recovery operations, with the same results.
@@ -19,11 +21,9 @@ say "2. $drv: the pmem driver (both pmem drivers recover; this run uses $drv)"
 run /opt/daxvm/pmem-driver.sh "$drv"
 run lsmod
 
-say "3. An fsdax namespace (struct pages on the device), ext4 mounted with -o dax"
-if ! ls /sys/bus/nd/devices/pfn*/block >/dev/null 2>&1; then
-	run ndctl create-namespace --mode=fsdax --map=dev --name=demo >/dev/null
-fi
-dev=/dev/$(ls /sys/bus/nd/devices/pfn*/block 2>/dev/null | head -n 1)
+say "3. An fsdax namespace on the test bus, ext4 with -o dax"
+ns=$(/opt/daxvm/bus-ns.sh testbus)
+dev=/dev/$(ls /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block)
 echo "block device: $dev, driver: $(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)")"
 run mkfs.ext4 -q -F -E nodiscard "$dev"
 mkdir -p /mnt/pmem
@@ -50,8 +50,11 @@ s1=$(devsector 803)
 s2=$(devsector 1615)
 [ -n "$s1" ] && [ -n "$s2" ] || { echo "FIEMAP found no extent"; exit 1; }
 bb=/sys/block/${dev#/dev/}/badblocks
-run sh -c "echo '$s1 1' > $bb"
-run sh -c "echo '$s2 2' > $bb"
+echo "injected into the (emulated) firmware, found by an address range scrub:"
+run ndctl inject-error --no-notify --block="$s1" --count=1 "$ns"
+run ndctl inject-error --no-notify --block="$s2" --count=2 "$ns"
+run ndctl start-scrub nd_testbus
+run ndctl wait-scrub nd_testbus
 run cat $bb
 
 say "6. Plain reads stop at the first bad byte"
@@ -65,7 +68,12 @@ echo "ranges with plain reads, and rewrites them from the replica with a reset,"
 echo "which clears the poison of the pages it writes and keeps their good bytes."
 run $salvage /mnt/pmem/data /tmp/salvaged /tmp/replica
 run cat $bb
-echo "(known-bad list empty: the poison is cleared)"
+echo "(known-bad list empty: cleared through the bus's clear-error command)"
+echo "a new scrub finds nothing: the errors are gone from the medium, not only from the list"
+run ndctl start-scrub nd_testbus
+run ndctl wait-scrub nd_testbus
+run cat $bb
+run sh -c "ndctl inject-error --status $ns | grep -c block || true"
 
 say "8. Verify"
 echo "the salvaged copy differs from the original only in the lost sectors:"
@@ -85,6 +93,19 @@ else
 	echo "CHECKSUM MISMATCH ($drv)"
 	exit 1
 fi
+
+say "9. $drv on QEMU's NVDIMM: its bus cannot clear poison, so a reset is refused"
+ns=$(/opt/daxvm/bus-ns.sh nfit)
+dev=/dev/$(ls /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block)
+run cat /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/../../commands
+mkfs.ext4 -q -F -E nodiscard "$dev" && mount -o dax "$dev" /mnt/pmem
+cp /tmp/replica /mnt/pmem/data && sync
+s1=$(devsector 803)
+run sh -c "echo '$s1 1' > /sys/block/${dev#/dev/}/badblocks"
+run $salvage /mnt/pmem/data /tmp/salvaged /tmp/replica || true
+run cat /sys/block/${dev#/dev/}/badblocks
+echo "(the sector stays listed bad: nothing was written over poison that may be real)"
+umount /mnt/pmem
 }
 
 demo nd_pmem

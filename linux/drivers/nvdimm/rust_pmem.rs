@@ -14,36 +14,94 @@ use kernel::{
     block::{
         badblocks::{BadBlocks, BadRange},
         bio::{self, Bio, Disk, Limits},
+        SECTOR_SHIFT, SECTOR_SIZE,
     },
     dax::{
         self,
-        sector::{PageChunks, PAGE_SECTORS, PAGE_SIZE, SECTOR_SIZE},
+        sector::{PageChunks, PAGE_BYTES, PAGE_SECTORS},
         AccessMode, DirectAccess,
     },
     fault_inject::FaultAttr,
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
     new_spinlock,
-    nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, RegionRef},
+    num::casts::{u32_as_u64, u32_as_usize, FromSafeCast},
+    nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, Region},
+    page::PAGE_SIZE,
     prelude::*,
     str::CString,
-    sync::{Arc, ArcBorrow, SpinLock},
+    sync::{aref::ARef, Arc, ArcBorrow, SpinLock},
     ModuleMetadata,
 };
 
 kernel::module_nd_driver! {
     type: RustPmem,
     name: "rust_pmem",
-    authors: ["dax-recovery"],
+    authors: ["Seed dca4debd maintainers <maintainers@users.noreply.r-seed-dca4debd.example>"],
     description: "NVDIMM Persistent Memory Driver (Rust)",
     license: "GPL v2",
 }
 
-const SECTOR_SHIFT: u32 = 9;
 const CACHE_LINE: usize = 64;
 
+/// The bytes of a sector, as data positions count them.
+const SECTOR: u64 = u32_as_u64(SECTOR_SIZE);
+/// The bytes of a sector, as buffers count them.
+const SECTOR_BYTES: usize = u32_as_usize(SECTOR_SIZE);
+
 /// A sector of zeros, the source of every zero the driver writes or copies.
-static ZEROES: [u8; SECTOR_SIZE as usize] = [0; SECTOR_SIZE as usize];
+static ZEROES: [u8; SECTOR_BYTES] = [0; SECTOR_BYTES];
+
+// The driver works in three coordinate systems; a type for each keeps them apart.
+
+/// A byte position in the namespace's data: what the disk and the DAX device expose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct DataPos(u64);
+
+/// A 512-byte sector of the data, as bios and the known-bad list count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Sector(u64);
+
+/// A byte offset in [`Pmem::mem`], the mapping of the whole namespace, where the data starts at
+/// [`Pmem::data_offset`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct MapOffset(usize);
+
+impl DataPos {
+    /// The sector that holds the byte.
+    fn sector(self) -> Sector {
+        Sector(self.0 >> SECTOR_SHIFT)
+    }
+
+    /// The start of the page that holds the byte.
+    fn page(self) -> Self {
+        Self(self.0 - self.0 % PAGE_BYTES)
+    }
+
+    /// The position `len` bytes further.
+    fn add(self, len: usize) -> Self {
+        Self(self.0 + u64::from_safe_cast(len))
+    }
+}
+
+impl Sector {
+    /// The position of the sector's first byte.
+    fn pos(self) -> DataPos {
+        DataPos(self.0 << SECTOR_SHIFT)
+    }
+}
+
+impl MapOffset {
+    /// The offset `len` bytes further.
+    fn add(self, len: usize) -> Self {
+        Self(self.0 + len)
+    }
+}
+
+/// The bytes from `from` to `to` (`from <= to`, at most a request apart), as a length.
+fn span(from: DataPos, to: DataPos) -> Result<usize> {
+    usize::try_from(to.0.checked_sub(from.0).ok_or(ERANGE)?).map_err(|_| ERANGE)
+}
 
 /// Why a machine-check-safe copy to an iterator stopped short.
 #[derive(Debug, PartialEq)]
@@ -70,26 +128,27 @@ struct Relay(Arc<FailureRelay>);
 impl PagemapOps for Relay {
     fn memory_failure(&self, pfn: u64, nr_pages: u64, flags: i32) -> Result {
         let dax = self.0.dax.lock().clone().ok_or(ENXIO)?;
-        let offset = (pfn * PAGE_SIZE)
-            .checked_sub(self.0.data_start)
+        let offset = pfn
+            .checked_mul(PAGE_BYTES)
+            .and_then(|phys| phys.checked_sub(self.0.data_start))
             .ok_or(ENXIO)?;
-        dax.notify_failure(offset, nr_pages * PAGE_SIZE, flags)
+        let len = nr_pages.checked_mul(PAGE_BYTES).ok_or(ERANGE)?;
+        dax.notify_failure(offset, len, flags)
     }
 }
 
 /// A pmem namespace attached as a disk.
 #[pin_data]
 struct Pmem {
-    /// The known-bad sectors, relative to the start of the data.
-    #[pin]
-    bb: BadBlocks,
+    /// The known-bad sectors, relative to the start of the data; the disk shows them.
+    bb: Arc<BadBlocks>,
     /// The namespace, from its start (not the start of the data).
     mem: PmemMapping<Relay>,
     /// The offset of the data in `mem` (the fsdax info block and memmap come first).
     data_offset: u64,
     /// The bytes of the data.
     data_len: u64,
-    region: RegionRef,
+    region: ARef<Region>,
     dev: Handle,
     /// Makes a machine-check-safe read that covers data byte `offset` stop there, as consumed
     /// poison would (`/sys/kernel/debug/rust_pmem_mc_<disk>/`).
@@ -102,61 +161,77 @@ struct Pmem {
 }
 
 impl Pmem {
-    /// Copies from the medium at `offset` of the mapping into `buf`, machine-check safe.
-    /// Returns the bytes not copied (poison, or the `mc_fault` injection point).
-    fn read_mc(&self, offset: usize, buf: &mut [u8]) -> Result<usize> {
-        let rem = self.mem.read_mc(offset, buf)?;
-        let target = self.mc_fault.param().saturating_add(self.data_offset);
-        let end = offset as u64 + buf.len() as u64;
-        if (offset as u64..end).contains(&target) && self.mc_fault.should_fail(buf.len()) {
-            return Ok(rem.max((end - target) as usize));
-        }
-        Ok(rem)
+    /// Returns where data position `pos` is in the mapping.
+    fn map(&self, pos: DataPos) -> Result<MapOffset> {
+        let off = pos.0.checked_add(self.data_offset).ok_or(ERANGE)?;
+        Ok(MapOffset(usize::try_from(off).map_err(|_| ERANGE)?))
     }
 
-    fn offset(&self, sector: u64) -> Result<usize> {
-        let off = sector
-            .checked_shl(SECTOR_SHIFT)
-            .and_then(|b| b.checked_add(self.data_offset))
-            .ok_or(ERANGE)?;
-        usize::try_from(off).map_err(|_| ERANGE)
+    /// Returns the data position of mapping offset `off`.
+    fn pos_of(&self, off: MapOffset) -> Result<DataPos> {
+        let off = u64::from_safe_cast(off.0);
+        Ok(DataPos(off.checked_sub(self.data_offset).ok_or(ERANGE)?))
     }
 
     /// Returns the data position of kernel address `addr` (from `direct_access`).
-    fn data_pos(&self, addr: *const core::ffi::c_void) -> Option<u64> {
-        (self.mem.offset_of(addr)? as u64).checked_sub(self.data_offset)
+    fn data_pos(&self, addr: *const core::ffi::c_void) -> Result<DataPos> {
+        self.pos_of(MapOffset(self.mem.offset_of(addr).ok_or(ERANGE)?))
     }
 
-    fn sector_of(&self, offset: usize) -> u64 {
-        (offset as u64 - self.data_offset) >> SECTOR_SHIFT
+    /// Returns the byte of the data a machine-check-safe read stops at, if the `mc_fault`
+    /// injection point is armed for a read of `len` bytes from `pos` that covers it.
+    fn injected_poison(&self, pos: DataPos, len: usize) -> Option<DataPos> {
+        let target = DataPos(self.mc_fault.param());
+        (pos <= target && target < pos.add(len) && self.mc_fault.should_fail(len)).then_some(target)
     }
 
-    fn is_bad(&self, sector: u64, len: usize) -> bool {
+    /// Copies from the medium at data position `pos` into `buf`, machine-check safe. Returns
+    /// the bytes not copied (poison, or the `mc_fault` injection point).
+    fn read_mc(&self, pos: DataPos, buf: &mut [u8]) -> Result<usize> {
+        let rem = self.mem.read_mc(self.map(pos)?.0, buf)?;
+        match self.injected_poison(pos, buf.len()) {
+            Some(target) => Ok(rem.max(buf.len() - span(pos, target)?)),
+            None => Ok(rem),
+        }
+    }
+
+    /// Returns `true` if a sector of the `len` bytes from sector `sector` is known to be bad.
+    fn is_bad(&self, sector: Sector, len: usize) -> bool {
         self.bb
-            .is_bad(sector, (len as u64).div_ceil(1 << SECTOR_SHIFT))
+            .is_bad(sector.0, u64::from_safe_cast(len).div_ceil(SECTOR))
     }
 
-    /// Clears the poison of `len` bytes at `offset` through the bus, and drops the sectors it
-    /// cleared from the known-bad list. Returns the bytes cleared.
-    fn clear_poison_bus(&self, offset: usize, len: usize) -> Result<usize> {
+    /// Clears the poison of `len` bytes at `at` as the bus allows ([`Handle::clear_poison`]),
+    /// and brings the page state in step for what it cleared: the pages are present again and
+    /// the CPU caches hold nothing stale. The one place the driver clears poison; the callers
+    /// drop the sectors from the known-bad list once they have written them.
+    ///
+    /// Returns the bytes cleared: fewer than `len` if the bus cleared only part.
+    fn clear_poison(&self, at: MapOffset, len: usize) -> Result<usize> {
         let cleared = self
             .dev
-            .clear_poison(self.mem.phys_addr(offset), u32::try_from(len)?)?;
+            .clear_poison(self.mem.phys_addr(at.0), u32::try_from(len)?)?;
         let cleared = usize::try_from(cleared)?;
         if cleared > 0 {
-            self.mem.mark_pages_present(offset, cleared)?;
-            self.mem.invalidate(offset, len)?;
+            self.mem.mark_pages_present(at.0, cleared)?;
+            self.mem.invalidate(at.0, len)?;
         }
         Ok(cleared)
     }
 
-    fn clear_poison(&self, offset: usize, len: usize) -> Result {
-        let cleared = self.clear_poison_bus(offset, len).map_err(|_| EIO)?;
-        if cleared > 0 {
-            let _ = self
-                .bb
-                .clear_bad(self.sector_of(offset), (cleared >> SECTOR_SHIFT) as u64);
-        }
+    /// Drops the `len` bytes from `pos` from the known-bad list, once they are rewritten.
+    fn forget_bad(&self, pos: DataPos, len: usize) {
+        // A full list cannot split a range; the caller checks what is still listed.
+        let _ = self
+            .bb
+            .clear_bad(pos.sector().0, u64::from_safe_cast(len) >> SECTOR_SHIFT);
+    }
+
+    /// Clears the poison of the whole `len` bytes from `pos` for a write over them, and drops
+    /// them from the known-bad list. Fails with `EIO` unless all of them were cleared.
+    fn clear_for_write(&self, pos: DataPos, len: usize) -> Result {
+        let cleared = self.clear_poison(self.map(pos)?, len).map_err(|_| EIO)?;
+        self.forget_bad(pos, cleared);
         if cleared < len {
             return Err(EIO);
         }
@@ -165,39 +240,38 @@ impl Pmem {
 
     /// Copies the `len` good bytes at data position `pos` to `iter`, machine-check safe and
     /// straight from the medium. Returns the bytes copied and, if fewer than `len`, why.
-    fn copy_good_to_iter(&self, pos: u64, len: usize, iter: &mut IovIterDest<'_>) -> (usize, Stop) {
-        let Ok(offset) = self.offset(pos >> SECTOR_SHIFT) else {
-            return (0, Stop::Fault);
-        };
-        let offset = offset + (pos % SECTOR_SIZE) as usize;
+    fn copy_good_to_iter(
+        &self,
+        pos: DataPos,
+        len: usize,
+        iter: &mut IovIterDest<'_>,
+    ) -> Result<(usize, Stop)> {
+        let at = self.map(pos)?;
         // The injection point stops the copy at its byte, as consumed poison would.
-        let target = self.mc_fault.param().saturating_add(self.data_offset);
-        let end = offset as u64 + len as u64;
-        let mut n = len;
-        if (offset as u64..end).contains(&target) && self.mc_fault.should_fail(len) {
-            n = (target - offset as u64) as usize;
-        }
-        let copied = self.mem.copy_to_iter_mc(offset, n, iter).unwrap_or(0);
+        let n = match self.injected_poison(pos, len) {
+            Some(target) => span(pos, target)?,
+            None => len,
+        };
+        let copied = self.mem.copy_to_iter_mc(at.0, n, iter)?;
         if copied == len {
-            return (copied, Stop::Done);
+            return Ok((copied, Stop::Done));
         }
         if copied == n {
-            return (copied, Stop::Poison);
+            return Ok((copied, Stop::Poison));
         }
         // Poison or a faulting destination: a copy of the next bytes to the stack tells which.
         let mut probe = [0u8; 2 * CACHE_LINE];
         let m = (len - copied).min(probe.len());
-        match self.mem.read_mc(offset + copied, &mut probe[..m]) {
-            Ok(rem) if rem > 0 => {
-                let good = m - rem;
-                let more = iter.copy_to_iter(&probe[..good]);
-                if more < good {
-                    return (copied + more, Stop::Fault);
-                }
-                (copied + good, Stop::Poison)
-            }
-            _ => (copied, Stop::Fault),
+        let rem = self.mem.read_mc(at.add(copied).0, &mut probe[..m])?;
+        if rem == 0 {
+            return Ok((copied, Stop::Fault));
         }
+        let good = m - rem;
+        let more = iter.copy_to_iter(&probe[..good]);
+        if more < good {
+            return Ok((copied + more, Stop::Fault));
+        }
+        Ok((copied + good, Stop::Poison))
     }
 
     /// Copies `len` zero bytes to `iter`. Returns the bytes copied; fewer if `iter` faulted.
@@ -215,81 +289,99 @@ impl Pmem {
     }
 
     /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros.
+    /// Returns the bytes copied; fewer than `bytes` if `iter` faulted or the range is not in
+    /// the data.
     ///
     /// Allocates nothing: a read for recovery must not fail for want of memory.
-    fn recovery_read(&self, pos: u64, bytes: usize, iter: &mut IovIterDest<'_>) -> usize {
-        let end = pos + bytes as u64;
+    fn recovery_read(&self, pos: DataPos, bytes: usize, iter: &mut IovIterDest<'_>) -> usize {
+        let end = pos.add(bytes);
         let mut at = pos;
+        let mut done = 0;
         while at < end {
-            let sector = at >> SECTOR_SHIFT;
-            let nr = end.div_ceil(SECTOR_SIZE) - sector;
-            let (good, mut bad) = split_at_bad(at, end, self.bb.check(sector, nr));
-            if good > 0 {
-                let (n, stop) = self.copy_good_to_iter(at, good as usize, iter);
-                at += n as u64;
-                match stop {
-                    Stop::Done => continue,
-                    Stop::Fault => break,
-                    Stop::Poison => {
-                        // Poison the CPU met: its sector is known-bad from now on. If the list is
-                        // full, the next read meets the poison again, which is no worse; this one
-                        // reads the rest of the sector as zeros either way.
-                        let bad_sector = at >> SECTOR_SHIFT;
-                        let _ = self.bb.set_bad(bad_sector, 1, false);
-                        bad = ((bad_sector + 1) * SECTOR_SIZE).min(end) - at;
-                    }
-                }
-            }
-            let n = Self::zeros_to_iter(bad as usize, iter);
-            at += n as u64;
-            if n < bad as usize {
+            let Ok((n, go_on)) = self.recovery_read_step(at, end, iter) else {
+                break;
+            };
+            at = at.add(n);
+            done += n;
+            if !go_on {
                 break;
             }
         }
-        (at - pos) as usize
+        done
     }
 
-    /// Clears the poison of the page at data position `page` for a reset: through the bus if it
-    /// has a clear-error command; on a bus without one the known-bad list is the only record of
-    /// the poison, and dropping it (done by the caller once the page is rewritten) is the clear.
+    /// Reads from `at` up to the next change between good and bad bytes before `end` to `iter`.
+    /// Returns the bytes copied, and `false` if `iter` faulted.
+    fn recovery_read_step(
+        &self,
+        at: DataPos,
+        end: DataPos,
+        iter: &mut IovIterDest<'_>,
+    ) -> Result<(usize, bool)> {
+        let sector = at.sector();
+        let nr = end.0.div_ceil(SECTOR) - sector.0;
+        let (good, mut bad) = split_at_bad(at, end, self.bb.check(sector.0, nr))?;
+        let mut done = 0;
+        if good > 0 {
+            let (n, stop) = self.copy_good_to_iter(at, good, iter)?;
+            done = n;
+            match stop {
+                Stop::Done => return Ok((n, true)),
+                Stop::Fault => return Ok((n, false)),
+                Stop::Poison => {
+                    // Poison the CPU met: its sector is known-bad from now on. If the list is
+                    // full, the next read meets the poison again, which is no worse; this one
+                    // reads the rest of the sector as zeros either way.
+                    let hit = at.add(n);
+                    let _ = self.bb.set_bad(hit.sector().0, 1, false);
+                    let sector_end = Sector(hit.sector().0 + 1).pos().min(end);
+                    bad = span(hit, sector_end)?;
+                }
+            }
+        }
+        let n = Self::zeros_to_iter(bad, iter);
+        Ok((done + n, n == bad))
+    }
+
+    /// Clears the poison of the page at data position `page` for a reset, as the bus allows
+    /// ([`Handle::can_clear_poison`]): through its clear-error command, where only what the bus
+    /// reports cleared counts, or, on a bus without a command interface, by counting the page as
+    /// cleared. A bus with commands but no clear-error fails: the poison may be real, and the
+    /// page must stay listed bad.
     ///
-    /// Once it returns, the content of the page is undefined until it is written whole.
-    fn clear_page_for_reset(&self, page: u64) -> Result {
-        let offset = self.offset(page >> SECTOR_SHIFT)?;
-        let cleared = if self.clear_fault.should_fail(PAGE_SIZE as usize) {
+    /// Once it returns `Ok`, the content of the page is undefined until it is written whole.
+    fn clear_page_for_reset(&self, page: DataPos) -> Result {
+        let cleared = if self.clear_fault.should_fail(PAGE_SIZE) {
             // As a bus that fails, clears only part of the page, or (a parameter of a whole page)
             // clears it all.
             match usize::try_from(self.clear_fault.param()) {
-                Ok(0) | Err(_) => Err(EIO),
-                Ok(n) => Ok(n.min(PAGE_SIZE as usize)),
+                Ok(0) | Err(_) => return Err(EIO),
+                Ok(n) => n.min(PAGE_SIZE),
             }
         } else {
-            self.clear_poison_bus(offset, PAGE_SIZE as usize)
+            self.clear_poison(self.map(page)?, PAGE_SIZE)
+                .map_err(|_| EIO)?
         };
-        match cleared {
-            Ok(n) if n == PAGE_SIZE as usize => Ok(()),
-            Ok(_) => Err(EIO),
-            Err(e) if e == ENOTTY || e == ENXIO || e == EOPNOTSUPP => Ok(()),
-            Err(_) => Err(EIO),
+        if cleared != PAGE_SIZE {
+            return Err(EIO);
         }
+        Ok(())
     }
 
     /// Fills bytes `from..to` of `buf`, a bounce copy of the page at data position `page`, with
     /// what the medium holds there: the bytes of known-bad sectors are zeros, the others are read
     /// machine-check safe, and poison met in a sector makes it zeros from there.
-    fn salvage(&self, buf: &mut [u8], page: u64, mut from: usize, to: usize) -> Result {
-        let first = page >> SECTOR_SHIFT;
-        let offset = self.offset(first)?;
-        let sector_size = SECTOR_SIZE as usize;
-        let mut sec = [0u8; SECTOR_SIZE as usize];
+    fn salvage(&self, buf: &mut [u8], page: DataPos, mut from: usize, to: usize) -> Result {
+        let mut sec = [0u8; SECTOR_BYTES];
         while from < to {
-            let start = from - from % sector_size;
-            let end = (start + sector_size).min(to);
-            if self.bb.is_bad(first + (start / sector_size) as u64, 1) {
+            let start = from - from % SECTOR_BYTES;
+            let end = (start + SECTOR_BYTES).min(to);
+            let pos = page.add(start);
+            if self.bb.is_bad(pos.sector().0, 1) {
                 buf[from..end].fill(0);
             } else {
-                let rem = self.read_mc(offset + start, &mut sec)?;
-                sec[sector_size - rem..].fill(0);
+                let rem = self.read_mc(pos, &mut sec)?;
+                sec[SECTOR_BYTES - rem..].fill(0);
                 buf[from..end].copy_from_slice(&sec[from - start..end - start]);
             }
             from = end;
@@ -306,78 +398,126 @@ impl Pmem {
     /// DAX core gives back what was taken from `iter`). Returns the bytes written.
     fn reset_page(
         &self,
-        page: u64,
-        pos: u64,
+        page: DataPos,
+        pos: DataPos,
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        let mut buf = KVec::from_elem(0u8, PAGE_SIZE as usize, GFP_KERNEL)?;
-        let at = (pos - page) as usize;
-        let n = iter.copy_from_iter(&mut buf[at..at + len]);
+        let mut buf = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
+        let at = span(page, pos)?;
+        let n = iter.copy_from_iter(buf.get_mut(at..at + len).ok_or(ERANGE)?);
         if n == 0 {
             return Err(EFAULT);
         }
         self.salvage(&mut buf, page, 0, at)?;
-        self.salvage(&mut buf, page, at + n, PAGE_SIZE as usize)?;
+        self.salvage(&mut buf, page, at + n, PAGE_SIZE)?;
         self.clear_page_for_reset(page)?;
-        let first = page >> SECTOR_SHIFT;
-        self.mem.write(self.offset(first)?, &buf)?;
+        self.mem.write(self.map(page)?.0, &buf)?;
         self.region.flush()?;
-        let _ = self.bb.clear_bad(first, PAGE_SECTORS);
+        self.forget_bad(page, PAGE_SIZE);
         // A clear that would split a listed range fails when the list is full: a page still
         // listed bad is not repaired, whatever it holds.
-        if self.bb.is_bad(first, PAGE_SECTORS) {
+        if self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
             return Err(EIO);
         }
         Ok(n)
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.
-    fn recovery_write_iter(&self, pos: u64, bytes: usize, iter: &mut IovIterSource<'_>) -> usize {
+    /// Returns the bytes written; it stops at the first page it cannot repair.
+    fn recovery_write_iter(
+        &self,
+        pos: DataPos,
+        bytes: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> usize {
         let mut done = 0;
-        for chunk in PageChunks::new(pos, bytes as u64) {
-            let page = chunk.page_start();
-            let len = chunk.len as usize;
-            let n = if self.bb.is_bad(page >> SECTOR_SHIFT, PAGE_SECTORS) {
-                match self.reset_page(page, chunk.offset, len, iter) {
-                    Ok(n) => n,
-                    Err(_) => return done,
-                }
-            } else {
-                let Ok(offset) = self.offset(chunk.offset >> SECTOR_SHIFT) else {
-                    return done;
-                };
-                let offset = offset + (chunk.offset % SECTOR_SIZE) as usize;
-                self.mem
-                    .copy_from_iter_flushcache(offset, len, iter)
-                    .unwrap_or(0)
+        for chunk in PageChunks::new(pos.0, u64::from_safe_cast(bytes)) {
+            let Ok(n) = self.recovery_write_chunk(DataPos(chunk.offset), chunk.len, iter) else {
+                break;
             };
             done += n;
-            if n < len {
+            if u64::from_safe_cast(n) < chunk.len {
                 break;
             }
         }
         done
     }
 
+    /// Writes the `len` bytes of `iter` for data position `pos`, all in one page, repairing the
+    /// page if it has poison.
+    fn recovery_write_chunk(
+        &self,
+        pos: DataPos,
+        len: u64,
+        iter: &mut IovIterSource<'_>,
+    ) -> Result<usize> {
+        let len = usize::try_from(len)?;
+        let page = pos.page();
+        if self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
+            return self.reset_page(page, pos, len, iter);
+        }
+        self.mem
+            .copy_from_iter_flushcache(self.map(pos)?.0, len, iter)
+    }
+
     #[inline]
-    fn read(&self, sector: u64, buf: &mut [u8]) -> Result {
-        if self.is_bad(sector, buf.len()) {
+    fn read_segment(&self, seg: &mut bio::Segment<'_>) -> Result {
+        let sector = Sector(seg.sector());
+        if self.is_bad(sector, seg.len()) {
             return Err(EIO);
         }
-        if self.read_mc(self.offset(sector)?, buf)? != 0 {
+        if self.mem.read_mc_segment(self.map(sector.pos())?.0, seg)? != 0 {
             return Err(EIO);
         }
         Ok(())
     }
 
     #[inline]
-    fn write(&self, sector: u64, buf: &[u8]) -> Result {
-        let offset = self.offset(sector)?;
-        if self.is_bad(sector, buf.len()) {
-            self.clear_poison(offset, buf.len())?;
+    fn write_segment(&self, seg: &bio::Segment<'_>) -> Result {
+        let sector = Sector(seg.sector());
+        if self.is_bad(sector, seg.len()) {
+            self.clear_for_write(sector.pos(), seg.len())?;
         }
-        self.mem.write(offset, buf)
+        self.mem.write_segment(self.map(sector.pos())?.0, seg)
+    }
+
+    #[inline]
+    fn write(&self, sector: Sector, buf: &[u8]) -> Result {
+        if self.is_bad(sector, buf.len()) {
+            self.clear_for_write(sector.pos(), buf.len())?;
+        }
+        self.mem.write(self.map(sector.pos())?.0, buf)
+    }
+
+    /// Writes `bytes` bytes of `iter` at `at`, where the DAX core mapped a range with poison
+    /// for a page-aligned whole-page write ([`dax::Operations::recovery_write`]): the pages are
+    /// cleared first, as the bus allows, and dropped from the known-bad list once written.
+    fn recovery_write(
+        &self,
+        at: MapOffset,
+        bytes: usize,
+        iter: &mut IovIterSource<'_>,
+    ) -> Result<usize> {
+        let pos = self.pos_of(at)?;
+        let page_off = at.0 % PAGE_SIZE;
+        let len = (page_off + bytes).div_ceil(PAGE_SIZE) * PAGE_SIZE;
+        if !self.is_bad(pos.sector(), len) {
+            return self.mem.copy_from_iter_flushcache(at.0, bytes, iter);
+        }
+        // Only whole pages can be recovered.
+        if page_off != 0 || bytes % PAGE_SIZE != 0 {
+            pr_debug!("rust_pmem: poison found, but the write is not page aligned\n");
+            return Err(EIO);
+        }
+        let cleared = self.clear_poison(at, len)?;
+        if cleared != len {
+            pr_debug!("rust_pmem: poison cleared only {cleared} of {len} bytes\n");
+            return Err(EIO);
+        }
+        let written = self.mem.copy_from_iter_flushcache(at.0, bytes, iter)?;
+        self.forget_bad(pos, cleared);
+        Ok(written)
     }
 }
 
@@ -389,7 +529,7 @@ impl Pmem {
 /// included), and at least the page asked for: recovery goes page by page, as clearing poison in
 /// larger chunks is not reliable on all platforms.
 fn usable_pages(
-    sector: u64,
+    sector: Sector,
     nr_pages: usize,
     bad: Option<BadRange>,
     mode: AccessMode,
@@ -398,8 +538,10 @@ fn usable_pages(
         None => Ok(nr_pages),
         Some(_) if mode == AccessMode::Access => Err(EHWPOISON),
         Some(bad) => {
-            let good = bad.start.saturating_sub(sector) << SECTOR_SHIFT;
-            Ok((good.div_ceil(PAGE_SIZE) as usize).clamp(1, nr_pages.max(1)))
+            let good = bad.start.saturating_sub(sector.0) << SECTOR_SHIFT;
+            // Pages before the bad one, so fewer than `nr_pages` whenever that matters.
+            let pages = usize::try_from(good.div_ceil(PAGE_BYTES)).unwrap_or(usize::MAX);
+            Ok(pages.clamp(1, nr_pages.max(1)))
         }
     }
 }
@@ -407,11 +549,13 @@ fn usable_pages(
 /// Splits the data bytes `at..end` at the first known-bad range `bad` found for their sectors:
 /// returns `(good, 0)`, the good bytes from `at`, or `(0, bad)`, the bad bytes from `at` if `at`
 /// is in the range.
-fn split_at_bad(at: u64, end: u64, bad: Option<BadRange>) -> (u64, u64) {
+fn split_at_bad(at: DataPos, end: DataPos, bad: Option<BadRange>) -> Result<(usize, usize)> {
     match bad {
-        Some(r) if r.start * SECTOR_SIZE <= at => (0, (r.end() * SECTOR_SIZE).min(end) - at),
-        Some(r) => ((r.start * SECTOR_SIZE).min(end) - at, 0),
-        None => (end - at, 0),
+        Some(r) if Sector(r.start).pos() <= at => {
+            Ok((0, span(at, Sector(r.end()).pos().min(end))?))
+        }
+        Some(r) => Ok((span(at, Sector(r.start).pos().min(end))?, 0)),
+        None => Ok((span(at, end)?, 0)),
     }
 }
 
@@ -422,10 +566,6 @@ impl bio::Operations for PmemDisk {
     type Data = Arc<Pmem>;
 
     const OWNER: kernel::ThisModule = <LocalModule as ModuleMetadata>::THIS_MODULE;
-
-    fn badblocks(data: &Arc<Pmem>) -> Option<&BadBlocks> {
-        Some(&data.bb)
-    }
 
     fn submit_bio(pmem: ArcBorrow<'_, Pmem>, bio: Bio) {
         if bio.is_preflush() {
@@ -439,11 +579,10 @@ impl bio::Operations for PmemDisk {
             let _acct = bio.start_io_acct();
             let write = bio.is_write();
             for mut seg in bio.segments() {
-                let sector = seg.sector();
                 result = if write {
-                    seg.with_data(|data| pmem.write(sector, data))
+                    pmem.write_segment(&seg)
                 } else {
-                    seg.with_data_mut(|data| pmem.read(sector, data))
+                    pmem.read_segment(&mut seg)
                 };
                 if result.is_err() {
                     break;
@@ -473,79 +612,49 @@ impl dax::Operations for PmemDax {
         nr_pages: usize,
         mode: AccessMode,
     ) -> Result<DirectAccess> {
-        let offset = pgoff
-            .checked_mul(PAGE_SIZE)
+        let pos = pgoff
+            .checked_mul(PAGE_BYTES)
             .filter(|&o| o < pmem.data_len)
+            .map(DataPos)
             .ok_or(ERANGE)?;
-        let moffset = usize::try_from(offset + pmem.data_offset)?;
-        let addr = pmem.mem.addr(moffset)?;
-        let pfn = pmem.mem.pfn(moffset);
-        let sector = dax::sector::pgoff_to_sector(pgoff);
-        let nr_sectors = nr_pages as u64 * dax::sector::PAGE_SECTORS;
+        let sector = pos.sector();
         let nr_pages = if pmem.bb.is_empty() {
             // No known poison: everything up to the end of the data is usable.
-            ((pmem.data_len - offset) / PAGE_SIZE) as usize
+            usize::try_from((pmem.data_len - pos.0) / PAGE_BYTES)?
         } else {
-            usable_pages(sector, nr_pages, pmem.bb.check(sector, nr_sectors), mode)?
+            let nr_sectors = u64::from_safe_cast(nr_pages)
+                .checked_mul(PAGE_SECTORS)
+                .ok_or(ERANGE)?;
+            usable_pages(sector, nr_pages, pmem.bb.check(sector.0, nr_sectors), mode)?
         };
-        Ok(DirectAccess {
-            nr_pages,
-            addr,
-            pfn,
-        })
+        DirectAccess::new(&pmem.mem, pmem.map(pos)?.0, nr_pages)
     }
 
     fn zero_page_range(pmem: ArcBorrow<'_, Pmem>, pgoff: u64, nr_pages: usize) -> Result {
         let first = dax::sector::pgoff_to_sector(pgoff);
-        for i in 0..nr_pages as u64 * dax::sector::PAGE_SECTORS {
-            pmem.write(first + i, &ZEROES)?;
+        let nr = u64::from_safe_cast(nr_pages)
+            .checked_mul(PAGE_SECTORS)
+            .ok_or(ERANGE)?;
+        for i in 0..nr {
+            pmem.write(Sector(first + i), &ZEROES)?;
         }
         Ok(())
     }
 
     fn recovery_write(
         pmem: ArcBorrow<'_, Pmem>,
-        pgoff: u64,
+        _pgoff: u64,
         addr: *mut core::ffi::c_void,
         bytes: usize,
         iter: &mut IovIterSource<'_>,
     ) -> usize {
-        let Some(offset) = pmem.mem.offset_of(addr) else {
-            return 0;
-        };
-        let page_off = offset % PAGE_SIZE as usize;
-        let len = (page_off + bytes).div_ceil(PAGE_SIZE as usize) * PAGE_SIZE as usize;
-        let sector = dax::sector::pgoff_to_sector(pgoff);
-        if !pmem.is_bad(sector, len) {
-            return pmem
-                .mem
-                .copy_from_iter_flushcache(offset, bytes, iter)
-                .unwrap_or(0);
-        }
-        // Only whole pages can be recovered.
-        if page_off != 0 || bytes % PAGE_SIZE as usize != 0 {
-            pr_debug!("rust_pmem: poison found, but the write is not page aligned\n");
-            return 0;
-        }
-        let cleared = match pmem.clear_poison_bus(offset, len) {
-            Ok(c) if c == len => c,
-            Ok(c) => {
-                pr_debug!("rust_pmem: poison cleared only {c} of {len} bytes\n");
-                return 0;
-            }
-            Err(e) => {
-                pr_debug!("rust_pmem: poison clear failed: {e:?}\n");
-                return 0;
-            }
-        };
-        let written = pmem
-            .mem
-            .copy_from_iter_flushcache(offset, bytes, iter)
-            .unwrap_or(0);
-        let _ = pmem
-            .bb
-            .clear_bad(pmem.sector_of(offset), (cleared >> SECTOR_SHIFT) as u64);
-        written
+        let at = pmem.mem.offset_of(addr).map(MapOffset).ok_or(ERANGE);
+        // The DAX core takes 0 bytes written as the error it is (EIO).
+        at.and_then(|at| pmem.recovery_write(at, bytes, iter))
+            .unwrap_or_else(|e| {
+                pr_debug!("rust_pmem: recovery write failed: {e:?}\n");
+                0
+            })
     }
 
     fn recovery_copy_to_iter(
@@ -555,6 +664,7 @@ impl dax::Operations for PmemDax {
         bytes: usize,
         iter: &mut IovIterDest<'_>,
     ) -> usize {
+        // An address outside the data is copied nothing, which the DAX core fails with EIO.
         pmem.data_pos(addr)
             .map_or(0, |pos| pmem.recovery_read(pos, bytes, iter))
     }
@@ -566,6 +676,7 @@ impl dax::Operations for PmemDax {
         bytes: usize,
         iter: &mut IovIterSource<'_>,
     ) -> usize {
+        // An address outside the data is copied nothing, which the DAX core fails with EIO.
         pmem.data_pos(addr)
             .map_or(0, |pos| pmem.recovery_write_iter(pos, bytes, iter))
     }
@@ -592,13 +703,13 @@ impl Drop for Attached {
 enum PmemData {
     Btt {
         _btt: BttAttachment,
-        region: RegionRef,
+        region: ARef<Region>,
     },
     Disk(Attached),
 }
 
 impl PmemData {
-    fn region(&self) -> &RegionRef {
+    fn region(&self) -> &Region {
         match self {
             Self::Btt { region, .. } => region,
             Self::Disk(a) => &a.pmem.region,
@@ -608,39 +719,33 @@ impl PmemData {
 
 struct RustPmem;
 
+/// A namespace's memory, mapped, and where its data is in the mapping.
+struct Mapped {
+    mem: PmemMapping<Relay>,
+    /// The offset of the data in `mem`.
+    data_offset: u64,
+    /// The bytes of the data.
+    data_len: u64,
+    /// The physical address range of the data, for the bus's list of bad ranges.
+    bad_range: (u64, u64),
+}
+
 impl RustPmem {
+    /// Attaches a disk, and a DAX device if the namespace has `struct page`s, in four steps:
+    /// read the namespace's layout, map it, set up the driver's state, then the disk.
     fn attach_disk(
         dev: &nvdimm::Device<kernel::device::Core<'_>>,
         ns: &nvdimm::Namespace,
     ) -> Result<PmemData> {
         let kind = dev.kind();
-        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
         let mut cfg = PagemapConfig::new();
-        let layout = match kind {
-            Kind::Pfn => Some(dev.setup_pfn(&mut cfg)?),
-            _ => None,
-        };
-        // The disk takes over: no more raw namespace access.
-        dev.namespace_disable(ns);
-
-        let (phys, size) = ns.resource();
+        let layout = Self::read_layout(dev, ns, kind, &mut cfg)?;
         let region = dev.region();
-        let fua = match region.has_flush() {
-            Ok(fua) => fua,
-            Err(_) => {
-                dev_warn!(dev.as_ref(), "unable to guarantee persistence of writes\n");
-                false
-            }
-        };
-        let map_pages = kind == Kind::Pfn || dev.should_map_pages();
-        if dev.request_mem_region(phys, size).is_err() {
-            dev_warn!(
-                dev.as_ref(),
-                "could not reserve region {phys:#x}+{size:#x}\n"
-            );
-            return Err(EBUSY);
-        }
-
+        let fua = region.has_flush().unwrap_or_else(|_| {
+            dev_warn!(dev.as_ref(), "unable to guarantee persistence of writes\n");
+            false
+        });
+        let (phys, _) = ns.resource();
         let relay = Arc::pin_init(
             pin_init!(FailureRelay {
                 dax <- new_spinlock!(None),
@@ -648,89 +753,155 @@ impl RustPmem {
             }),
             GFP_KERNEL,
         )?;
+        let map_pages = kind == Kind::Pfn || dev.should_map_pages();
+        let mapped = Self::map(dev, ns, layout, cfg, map_pages, &relay)?;
+        let pmem = Self::new_pmem(dev, ns, mapped, region)?;
+        Self::add_disk(dev, ns, pmem, relay, kind, fua, map_pages)
+    }
+
+    /// Reads the layout of the namespace, with raw access enabled for as long as that takes: the
+    /// pfn personality's (fsdax), which also fills in `cfg`, or none.
+    fn read_layout(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        ns: &nvdimm::Namespace,
+        kind: Kind,
+        cfg: &mut PagemapConfig,
+    ) -> Result<Option<nvdimm::PfnLayout>> {
+        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let layout = match kind {
+            Kind::Pfn => dev.setup_pfn(cfg).map(Some),
+            _ => Ok(None),
+        };
+        // The disk takes over: no more raw namespace access.
+        dev.namespace_disable(ns);
+        layout
+    }
+
+    /// Reserves the namespace's memory and maps it: with `struct page`s as the pfn layout says
+    /// (fsdax), with them over the whole namespace if the region asks for them, or without.
+    fn map(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        ns: &nvdimm::Namespace,
+        layout: Option<nvdimm::PfnLayout>,
+        mut cfg: PagemapConfig,
+        map_pages: bool,
+        relay: &Arc<FailureRelay>,
+    ) -> Result<Mapped> {
+        let (phys, size) = ns.resource();
+        if dev.request_mem_region(phys, size).is_err() {
+            dev_warn!(
+                dev.as_ref(),
+                "could not reserve region {phys:#x}+{size:#x}\n"
+            );
+            return Err(EBUSY);
+        }
         let nid = dev.numa_node();
-        let (mem, data_offset, pfn_pad, bb_start) = if let Some(l) = layout {
+        let (mem, data_offset, pfn_pad) = if let Some(l) = layout {
             let map_len = cfg.range_len();
-            let mem = PmemMapping::with_pages(
-                cfg,
-                nid,
-                Relay(relay.clone()),
-                phys,
-                usize::try_from(map_len)?,
-            )?;
-            (mem, l.data_offset, size - map_len, phys + l.data_offset)
+            let len = usize::try_from(map_len)?;
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), phys, len)?;
+            (mem, l.data_offset, size - map_len)
         } else if map_pages {
             cfg.set_range(phys, phys + size - 1);
-            let mem = PmemMapping::with_pages(
-                cfg,
-                nid,
-                Relay(relay.clone()),
-                phys,
-                usize::try_from(size)?,
-            )?;
-            (mem, 0, 0, phys)
+            let len = usize::try_from(size)?;
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), phys, len)?;
+            (mem, 0, 0)
         } else {
             (
                 PmemMapping::without_pages(phys, usize::try_from(size)?)?,
                 0,
                 0,
-                phys,
             )
         };
         let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
+        Ok(Mapped {
+            mem,
+            data_offset,
+            data_len,
+            bad_range: (phys + data_offset, phys + size - pfn_pad - 1),
+        })
+    }
 
+    /// Sets up the driver's state of the namespace: the mapping, the known-bad list as the bus
+    /// has it, and the fault injection points.
+    fn new_pmem(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        ns: &nvdimm::Namespace,
+        mapped: Mapped,
+        region: ARef<Region>,
+    ) -> Result<Arc<Pmem>> {
         let name = ns.disk_name();
         let mc_name = CString::try_from_fmt(fmt!("rust_pmem_mc_{}", name.as_cstr()))?;
         let clear_name = CString::try_from_fmt(fmt!("rust_pmem_clear_{}", name.as_cstr()))?;
-        let pmem = Arc::pin_init(
+        let bb = Arc::pin_init(BadBlocks::new(), GFP_KERNEL)?;
+        let (bad_start, bad_end) = mapped.bad_range;
+        region.badblocks_populate(&bb, bad_start, bad_end);
+        Arc::pin_init(
             try_pin_init!(Pmem {
-                bb <- BadBlocks::new(),
-                mem,
-                data_offset,
-                data_len,
+                bb,
+                mem: mapped.mem,
+                data_offset: mapped.data_offset,
+                data_len: mapped.data_len,
                 region,
                 dev: dev.handle(),
                 mc_fault <- FaultAttr::new(&mc_name, Some(c"offset")),
                 clear_fault <- FaultAttr::new(&clear_name, Some(c"cleared")),
             }),
             GFP_KERNEL,
-        )?;
-        pmem.region
-            .badblocks_populate(&pmem.bb, bb_start, phys + size - pfn_pad - 1);
+        )
+    }
 
+    /// Allocates the disk and its DAX device, and adds the disk.
+    fn add_disk(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        ns: &nvdimm::Namespace,
+        pmem: Arc<Pmem>,
+        relay: Arc<FailureRelay>,
+        kind: Kind,
+        fua: bool,
+        map_pages: bool,
+    ) -> Result<PmemData> {
         let limits = Limits {
             logical_block_size: ns.sector_size(),
-            physical_block_size: PAGE_SIZE as u32,
+            physical_block_size: u32::try_from(PAGE_SIZE)?,
             write_cache: true,
             fua,
             dax: map_pages,
         };
         let disk = Disk::<PmemDisk>::new(
-            name.as_cstr(),
-            data_len >> SECTOR_SHIFT,
+            ns.disk_name().as_cstr(),
+            pmem.data_len >> SECTOR_SHIFT,
             limits,
-            nid,
+            dev.numa_node(),
             pmem.clone(),
+            Some(pmem.bb.clone()),
         )?;
+        let noclear = !pmem.dev.can_clear_poison();
+        if noclear {
+            dev_info!(
+                dev.as_ref(),
+                "the bus cannot clear poison: RWF_RESET_HWERROR is not offered\n"
+            );
+        }
         let flags = dax::Flags {
             nocache: true,
             nomc: true,
             synchronous: pmem.region.is_sync(),
+            noclear,
         };
         let dax = Arc::new(dax::Device::new(pmem.clone(), flags, &disk)?, GFP_KERNEL)?;
         dax.set_write_cache(pmem.region.has_cache());
         *relay.dax.lock() = Some(dax.clone());
-        let attached = Attached {
+        // `attached` tears everything down if adding the disk fails.
+        let mut attached = Attached {
             dax,
             relay,
             disk,
             pmem,
             kind,
         };
-        // `attached` tears everything down if adding the disk fails.
-        let mut attached = attached;
         attached.disk.add(dev.as_ref(), true)?;
-        attached.disk.watch_badblocks(&attached.pmem.bb);
+        attached.disk.watch_badblocks();
         attached.pmem.region.check_and_set_ro(&attached.disk);
         Ok(PmemData::Disk(attached))
     }
@@ -810,14 +981,20 @@ mod tests {
 
     #[test]
     fn usable_pages_without_poison() {
-        assert_eq!(usable_pages(0, 16, None, AccessMode::Access), Ok(16));
-        assert_eq!(usable_pages(800, 1, None, AccessMode::RecoveryRead), Ok(1));
+        assert_eq!(
+            usable_pages(Sector(0), 16, None, AccessMode::Access),
+            Ok(16)
+        );
+        assert_eq!(
+            usable_pages(Sector(800), 1, None, AccessMode::RecoveryRead),
+            Ok(1)
+        );
     }
 
     #[test]
     fn usable_pages_plain_access_fails() {
         assert_eq!(
-            usable_pages(0, 4, bad(9, 1), AccessMode::Access),
+            usable_pages(Sector(0), 4, bad(9, 1), AccessMode::Access),
             Err(EHWPOISON)
         );
     }
@@ -826,32 +1003,50 @@ mod tests {
     fn usable_pages_recovery() {
         for mode in [AccessMode::RecoveryRead, AccessMode::RecoveryWrite] {
             // Poison in the page asked for: that page alone.
-            assert_eq!(usable_pages(0, 4, bad(3, 1), mode), Ok(1));
-            assert_eq!(usable_pages(8, 4, bad(8, 1), mode), Ok(1));
+            assert_eq!(usable_pages(Sector(0), 4, bad(3, 1), mode), Ok(1));
+            assert_eq!(usable_pages(Sector(8), 4, bad(8, 1), mode), Ok(1));
             // A range that starts before the page asked for.
-            assert_eq!(usable_pages(16, 4, bad(10, 8), mode), Ok(1));
+            assert_eq!(usable_pages(Sector(16), 4, bad(10, 8), mode), Ok(1));
             // Poison at the start of page 2: pages 0 and 1.
-            assert_eq!(usable_pages(0, 4, bad(16, 1), mode), Ok(2));
+            assert_eq!(usable_pages(Sector(0), 4, bad(16, 1), mode), Ok(2));
             // Poison inside page 2: rounded up to include it, as in C.
-            assert_eq!(usable_pages(0, 4, bad(17, 1), mode), Ok(3));
+            assert_eq!(usable_pages(Sector(0), 4, bad(17, 1), mode), Ok(3));
             // Never more than asked for.
-            assert_eq!(usable_pages(0, 2, bad(30, 1), mode), Ok(2));
+            assert_eq!(usable_pages(Sector(0), 2, bad(30, 1), mode), Ok(2));
         }
     }
 
     #[test]
     fn split_at_bad_ranges() {
         // Nothing bad: all good.
-        assert_eq!(split_at_bad(100, 5000, None), (4900, 0));
+        assert_eq!(
+            split_at_bad(DataPos(100), DataPos(5000), None),
+            Ok((4900, 0))
+        );
         // A bad range further on: the good bytes before it.
-        assert_eq!(split_at_bad(100, 5000, bad(4, 2)), (1948, 0));
+        assert_eq!(
+            split_at_bad(DataPos(100), DataPos(5000), bad(4, 2)),
+            Ok((1948, 0))
+        );
         // At a bad range: its bytes from here, to its end or the request's.
-        assert_eq!(split_at_bad(2048, 5000, bad(4, 2)), (0, 1024));
-        assert_eq!(split_at_bad(2100, 2200, bad(4, 2)), (0, 100));
+        assert_eq!(
+            split_at_bad(DataPos(2048), DataPos(5000), bad(4, 2)),
+            Ok((0, 1024))
+        );
+        assert_eq!(
+            split_at_bad(DataPos(2100), DataPos(2200), bad(4, 2)),
+            Ok((0, 100))
+        );
         // Inside a range that started before.
-        assert_eq!(split_at_bad(3000, 8192, bad(4, 2)), (0, 72));
+        assert_eq!(
+            split_at_bad(DataPos(3000), DataPos(8192), bad(4, 2)),
+            Ok((0, 72))
+        );
         // A range past the end of the request is not reached.
-        assert_eq!(split_at_bad(0, 1000, bad(4, 2)), (1000, 0));
+        assert_eq!(
+            split_at_bad(DataPos(0), DataPos(1000), bad(4, 2)),
+            Ok((1000, 0))
+        );
     }
 
     #[test]
@@ -859,8 +1054,8 @@ mod tests {
         // A reset of 3 pages + 10 bytes from 300 bytes into page 1 touches pages 1 to 4.
         let chunks: KVec<_> = {
             let mut v = KVec::new();
-            for c in PageChunks::new(PAGE_SIZE + 300, 3 * PAGE_SIZE + 10) {
-                v.push((c.page_start() / PAGE_SIZE, c.len), GFP_KERNEL)
+            for c in PageChunks::new(PAGE_BYTES + 300, 3 * PAGE_BYTES + 10) {
+                v.push((c.page_start() / PAGE_BYTES, c.len), GFP_KERNEL)
                     .expect("allocation");
             }
             v
@@ -868,9 +1063,9 @@ mod tests {
         assert_eq!(
             &chunks[..],
             &[
-                (1, PAGE_SIZE - 300),
-                (2, PAGE_SIZE),
-                (3, PAGE_SIZE),
+                (1, PAGE_BYTES - 300),
+                (2, PAGE_BYTES),
+                (3, PAGE_BYTES),
                 (4, 310)
             ]
         );

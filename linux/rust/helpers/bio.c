@@ -3,11 +3,6 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 
-__rust_helper enum req_op rust_helper_bio_op(const struct bio *bio)
-{
-	return bio_op(bio);
-}
-
 __rust_helper bool rust_helper_op_is_write(blk_opf_t op)
 {
 	return op_is_write(op);

@@ -15,6 +15,8 @@ use crate::{
     block::bio::Disk,
     error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
     iov::{IovIterDest, IovIterSource},
+    mm::memremap::{PagemapOps, PmemMapping},
+    page::PAGE_SIZE,
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
     types::ForeignOwnable,
@@ -45,23 +47,72 @@ impl AccessMode {
             _ => Self::Access,
         }
     }
-
-    /// Returns `true` for the recovery modes, which map ranges with poison.
-    #[inline]
-    pub fn is_recovery(self) -> bool {
-        self != Self::Access
-    }
 }
 
 /// The answer of [`Operations::direct_access`]: where a range is and how much of it is usable.
+///
+/// The DAX core reads and writes through the address and maps the page frames into user space,
+/// so both come from a [`PmemMapping`] with `struct page`s and an offset in it, never from the
+/// driver directly.
+///
+/// # Invariants
+///
+/// `addr` is the kernel address of a page of a live mapping of memory with `struct page`s whose
+/// frame number is `pfn`, and the `nr_pages` (at least 1) pages from there are in the mapping.
+/// The mapping outlives the DAX device that hands this out: drivers keep it in the device's data,
+/// which is dropped only after the device is killed.
+///
+/// # Examples
+///
+/// ```
+/// use kernel::dax::DirectAccess;
+/// use kernel::mm::memremap::{PagemapOps, PmemMapping};
+///
+/// /// The page at `offset` of `mem`, and up to `want - 1` pages after it.
+/// fn answer<T: PagemapOps>(mem: &PmemMapping<T>, offset: usize, want: usize) -> Result<usize> {
+///     // Fails unless `mem` has `struct page`s and `offset` is a page inside it; asking for more
+///     // pages than the mapping has from there gets what it has.
+///     let access = DirectAccess::new(mem, offset, want)?;
+///     Ok(access.nr_pages())
+/// }
+/// ```
 #[derive(Clone, Copy, Debug)]
 pub struct DirectAccess {
-    /// The number of pages usable from the requested page offset (at least 1).
-    pub nr_pages: usize,
-    /// The kernel address of the requested page.
-    pub addr: *mut c_void,
-    /// The page frame number of the requested page.
-    pub pfn: u64,
+    nr_pages: usize,
+    addr: *mut c_void,
+    pfn: u64,
+}
+
+impl DirectAccess {
+    /// Describes the page at byte `offset` of `mem` and up to `nr_pages - 1` pages after it,
+    /// as many as `mem` has from there.
+    ///
+    /// Fails with `EINVAL` if `mem` has no `struct page`s (DAX needs them) or `offset` is not
+    /// page-aligned, and with `ERANGE` if no page of `mem` starts at `offset`.
+    pub fn new<T: PagemapOps>(
+        mem: &PmemMapping<T>,
+        offset: usize,
+        nr_pages: usize,
+    ) -> Result<Self> {
+        if !mem.has_pages() || offset % PAGE_SIZE != 0 {
+            return Err(EINVAL);
+        }
+        let fit = mem.len().checked_sub(offset).ok_or(ERANGE)? / PAGE_SIZE;
+        if fit == 0 {
+            return Err(ERANGE);
+        }
+        // INVARIANT: `mem` has pages; `offset` and the pages after it, at least one, are in it.
+        Ok(Self {
+            nr_pages: nr_pages.clamp(1, fit),
+            addr: mem.addr(offset)?,
+            pfn: mem.pfn(offset),
+        })
+    }
+
+    /// Returns the number of pages usable from the requested one (at least 1).
+    pub fn nr_pages(&self) -> usize {
+        self.nr_pages
+    }
 }
 
 /// The operations of a DAX device: the C `struct dax_operations`.
@@ -147,6 +198,9 @@ pub struct Flags {
     /// Writes are durable once the CPU caches are flushed, so `MAP_SYNC` is allowed
     /// (`set_dax_synchronous()`).
     pub synchronous: bool,
+    /// The device cannot clear poison (`set_dax_noclear()`): file systems refuse
+    /// `RWF_RESET_HWERROR` on it.
+    pub noclear: bool,
 }
 
 /// A DAX device hosted on a disk.
@@ -159,7 +213,9 @@ pub struct Flags {
 /// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a `T::Data` from
 /// `into_foreign()` (kept here too: `dax_get_private()` returns NULL once the device is killed),
 /// hosted on `host` (`dax_add_host()`), and it holds the reference
-/// `alloc_dax()` returned.
+/// `alloc_dax()` returned. It also owns a reference to `host`'s device (`disk_to_dev()`), so
+/// `host` stays valid until `drop` has removed the host, whichever of this device and the
+/// [`Disk`] it came from is dropped first.
 pub struct Device<T: Operations> {
     ptr: NonNull<bindings::dax_device>,
     private: *mut c_void,
@@ -223,6 +279,9 @@ impl<T: Operations> Device<T> {
             if flags.synchronous {
                 bindings::set_dax_synchronous(ptr);
             }
+            if flags.noclear {
+                bindings::set_dax_noclear(ptr);
+            }
         }
         let host = disk.as_raw();
         // SAFETY: `ptr` and `host` are valid.
@@ -235,6 +294,9 @@ impl<T: Operations> Device<T> {
             }
             return Err(e);
         }
+        // SAFETY: `host` is a valid disk, so its `part0` and that block device's device are
+        // valid; the reference is put in `drop`, after the host is removed.
+        unsafe { bindings::get_device(&raw mut (*(*host).part0).bd_device) };
         // INVARIANT: All of the above.
         Ok(Self {
             // SAFETY: `alloc_dax()` does not return NULL on success.
@@ -245,11 +307,6 @@ impl<T: Operations> Device<T> {
             killed: Atomic::new(false),
             _t: PhantomData,
         })
-    }
-
-    /// Returns the C `struct dax_device`.
-    pub fn as_raw(&self) -> *mut bindings::dax_device {
-        self.ptr.as_ptr()
     }
 
     /// Removes the host and kills the device: no operation runs once this returns, and new ones
@@ -270,12 +327,6 @@ impl<T: Operations> Device<T> {
     pub fn set_write_cache(&self, enabled: bool) {
         // SAFETY: By the type invariant the device is valid.
         unsafe { bindings::dax_write_cache(self.ptr.as_ptr(), enabled) };
-    }
-
-    /// Returns `true` if the CPU write cache is enabled.
-    pub fn write_cache(&self) -> bool {
-        // SAFETY: By the type invariant the device is valid.
-        unsafe { bindings::dax_write_cache_enabled(self.ptr.as_ptr()) }
     }
 
     /// Tells the holder of the device (a mounted filesystem) that `len` bytes at byte `offset`
@@ -427,5 +478,7 @@ impl<T: Operations> Drop for Device<T> {
             drop(T::Data::from_foreign(self.private));
             bindings::put_dax(self.ptr.as_ptr());
         }
+        // SAFETY: The host was removed by `kill`; the reference to its device was taken in `new`.
+        unsafe { bindings::put_device(&raw mut (*(*self.host.as_ptr()).part0).bd_device) };
     }
 }

@@ -2,7 +2,7 @@
 
 //! libnvdimm namespace drivers.
 //!
-//! libnvdimm presents persistent memory as regions ([`RegionRef`]) carved into namespaces
+//! libnvdimm presents persistent memory as regions ([`Region`]) carved into namespaces
 //! ([`Namespace`]). A namespace driver (the pmem driver) binds to a namespace device or to one of
 //! its personalities: a pfn device (fsdax, with a memmap reserved on the medium) or a btt device
 //! (sector mode). It implements [`Driver`] and registers with
@@ -19,7 +19,7 @@ use crate::{
     error::{from_err_ptr, from_result, to_result},
     mm::memremap::PagemapConfig,
     prelude::*,
-    sync::aref::ARef,
+    sync::aref::{ARef, AlwaysRefCounted},
     types::Opaque,
     ThisModule,
 };
@@ -270,13 +270,11 @@ impl<'a> Device<device::Core<'a>> {
     }
 
     /// Returns the region of the device.
-    pub fn region(&self) -> RegionRef {
-        // SAFETY: An nvdimm bus device's parent is its region.
-        let region = unsafe { bindings::to_nd_region((*self.raw()).parent) };
-        // SAFETY: `region` is valid; `get_device()` takes a reference that `RegionRef` owns.
-        unsafe { bindings::get_device(&raw mut (*region).dev) };
-        // INVARIANT: A reference to the region's device was taken above.
-        RegionRef(NonNull::new(region).expect("an nd device has a region"))
+    pub fn region(&self) -> ARef<Region> {
+        // SAFETY: An nvdimm bus device's parent is its region, valid while the device is (the
+        // device holds a reference to its parent).
+        let region = unsafe { &*bindings::to_nd_region((*self.raw()).parent).cast::<Region>() };
+        region.into()
     }
 
     /// Returns a reference-counted handle to the device, for operations that outlive probe.
@@ -468,6 +466,14 @@ impl Handle {
         &self.0
     }
 
+    /// Returns whether the bus can clear poison (`nvdimm_can_clear_poison()`): through a
+    /// clear-error command, or trivially on a bus without a command interface. A bus with
+    /// commands but no clear-error cannot: writing over its poison does not remove it.
+    pub fn can_clear_poison(&self) -> bool {
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus.
+        unsafe { bindings::nvdimm_can_clear_poison(self.0.as_raw()) }
+    }
+
     /// Clears the poison of `len` bytes at physical address `phys` through the bus's
     /// clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list of bad
     /// ranges.
@@ -485,7 +491,7 @@ impl Handle {
 }
 
 /// A btt attachment, detached when dropped (see [`Device::attach_btt`]).
-pub struct BttAttachment(#[allow(dead_code)] ARef<device::Device>);
+pub struct BttAttachment(#[expect(dead_code)] ARef<device::Device>);
 
 impl Drop for BttAttachment {
     fn drop(&mut self) {
@@ -498,19 +504,36 @@ impl Drop for BttAttachment {
     }
 }
 
-/// A reference-counted region: the C `struct nd_region`.
+/// A region: the C `struct nd_region`, the parent of the namespaces of a range of persistent
+/// memory. Held as [`ARef<Region>`] ([`Device::region`]), which references the region's device.
 ///
 /// # Invariants
 ///
-/// The pointer is a valid region whose device is referenced by the [`RegionRef`].
-pub struct RegionRef(NonNull<bindings::nd_region>);
+/// A `&Region` is a valid region whose device has a nonzero reference count.
+#[repr(transparent)]
+pub struct Region(Opaque<bindings::nd_region>);
+
+// SAFETY: The region's device is reference counted by `get_device()`/`put_device()`, and a
+// shared reference guarantees a nonzero count.
+unsafe impl AlwaysRefCounted for Region {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant the region is valid and its device referenced.
+        unsafe { bindings::get_device(&raw mut (*self.raw()).dev) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference to the region's device; `Region` is transparent
+        // over `struct nd_region`.
+        unsafe { bindings::put_device(&raw mut (*obj.as_ptr().cast::<bindings::nd_region>()).dev) };
+    }
+}
 
 // SAFETY: The region may be used from any thread.
-unsafe impl Send for RegionRef {}
-// SAFETY: The C functions called through `&RegionRef` synchronise themselves.
-unsafe impl Sync for RegionRef {}
+unsafe impl Send for Region {}
+// SAFETY: The C functions called through `&Region` synchronise themselves.
+unsafe impl Sync for Region {}
 
-/// The result of [`RegionRef::flush_bio`].
+/// The result of [`Region::flush_bio`].
 pub enum Flush {
     /// The flush is done; the bio is handed back to be ended.
     Done(Bio, Result),
@@ -518,9 +541,9 @@ pub enum Flush {
     Async,
 }
 
-impl RegionRef {
+impl Region {
     fn raw(&self) -> *mut bindings::nd_region {
-        self.0.as_ptr()
+        self.0.get()
     }
 
     /// Flushes the region's write queues, making written data durable (`nvdimm_flush()`).
@@ -581,12 +604,5 @@ impl RegionRef {
     ) {
         // SAFETY: The disk is valid.
         unsafe { bindings::nvdimm_check_and_set_ro(disk.as_raw()) };
-    }
-}
-
-impl Drop for RegionRef {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant we hold a reference to the region's device.
-        unsafe { bindings::put_device(&raw mut (*self.raw()).dev) };
     }
 }

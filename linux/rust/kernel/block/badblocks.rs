@@ -130,7 +130,7 @@ impl BadBlocks {
     ///
     /// The pointer is valid for as long as `self` is.
     #[inline]
-    pub fn as_raw(&self) -> *mut bindings::badblocks {
+    pub(crate) fn as_raw(&self) -> *mut bindings::badblocks {
         self.inner.get()
     }
 

@@ -10,11 +10,13 @@
 //! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h),
 //! [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
 
+use super::badblocks::BadBlocks;
 use crate::{
     bindings, device,
     error::{from_err_ptr, to_result},
     prelude::*,
     static_lock_class,
+    sync::Arc,
     types::ForeignOwnable,
 };
 use core::{marker::PhantomData, ptr::NonNull};
@@ -28,12 +30,6 @@ pub trait Operations: Sized {
     /// The module of the driver, which an open disk pins
     /// (`<LocalModule as ModuleMetadata>::THIS_MODULE` in the driver).
     const OWNER: crate::ThisModule;
-
-    /// Returns the list of known-bad sectors in `data`, shown in
-    /// `/sys/block/<disk>/badblocks`, if the disk has one.
-    fn badblocks(_data: &Self::Data) -> Option<&super::badblocks::BadBlocks> {
-        None
-    }
 
     /// Carries out `bio`, which the driver must end (see [`Bio::end`]; dropping it ends it with
     /// an I/O error).
@@ -108,13 +104,13 @@ impl Bio {
     /// Returns the raw bio, for C interfaces that take one (for instance `nvdimm_flush()`,
     /// which may end it asynchronously: see [`Bio::into_raw`]).
     #[inline]
-    pub fn as_raw(&self) -> *mut bindings::bio {
+    pub(crate) fn as_raw(&self) -> *mut bindings::bio {
         self.ptr.as_ptr()
     }
 
     /// Gives up ownership of the bio without ending it, for a C interface that ends it.
     #[inline]
-    pub fn into_raw(self) -> *mut bindings::bio {
+    pub(crate) fn into_raw(self) -> *mut bindings::bio {
         let ptr = self.ptr.as_ptr();
         core::mem::forget(self);
         ptr
@@ -251,32 +247,20 @@ impl Segment<'_> {
         self.len == 0
     }
 
-    /// Calls `f` with the segment's bytes, to fill them (a read).
+    /// Calls `f` with the kernel address of the segment's first byte, mapped for the call.
+    ///
+    /// The bytes may be user memory of a direct I/O request that another thread writes at the
+    /// same time, so no reference to them may be formed: `f` may only copy to or from them with
+    /// raw primitives (`memcpy_flushcache()`, `copy_mc_to_kernel()`), never make a slice of them.
+    /// Hence crate-private: the copies are methods of the memory they copy to or from (those of
+    /// `PmemMapping`).
     #[inline]
-    pub fn with_data_mut<R>(&mut self, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    pub(crate) fn with_raw<R>(&self, f: impl FnOnce(*mut u8) -> R) -> R {
         // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
         let base = unsafe { bindings::kmap_local_page(self.page) };
-        // SAFETY: `base + offset` is `len` bytes within the mapped page (type invariant); the
-        // bio's pages are the driver's to fill while it owns the bio.
-        let data = unsafe {
-            core::slice::from_raw_parts_mut(base.cast::<u8>().add(self.offset), self.len)
-        };
-        let r = f(data);
-        // SAFETY: `base` was mapped above, and `data` is no longer used.
-        unsafe { bindings::kunmap_local(base) };
-        r
-    }
-
-    /// Calls `f` with the segment's bytes, to store them (a write).
-    #[inline]
-    pub fn with_data<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
-        let base = unsafe { bindings::kmap_local_page(self.page) };
-        // SAFETY: `base + offset` is `len` bytes within the mapped page (type invariant).
-        let data =
-            unsafe { core::slice::from_raw_parts(base.cast::<u8>().add(self.offset), self.len) };
-        let r = f(data);
-        // SAFETY: `base` was mapped above, and `data` is no longer used.
+        // `base + offset` is `len` bytes within the mapped page (type invariant).
+        let r = f(base.cast::<u8>().wrapping_add(self.offset));
+        // SAFETY: `base` was mapped above, and `f` has returned.
         unsafe { bindings::kunmap_local(base) };
         r
     }
@@ -306,9 +290,12 @@ pub struct Limits {
 ///
 /// `ptr` is a disk from `blk_alloc_disk()` whose `private_data` is a `T::Data` from
 /// `into_foreign()`, reclaimed in `drop`; `added` says whether `device_add_disk()` succeeded.
+/// The disk's `bb` is NULL or the list of `badblocks`, which the disk owns a reference to until
+/// `drop` has deleted it (and with it the sysfs file that reads the list).
 pub struct Disk<T: Operations> {
     ptr: NonNull<bindings::gendisk>,
     added: bool,
+    badblocks: Option<Arc<BadBlocks>>,
     _t: PhantomData<T>,
 }
 
@@ -325,13 +312,15 @@ impl<T: Operations> Disk<T> {
     };
 
     /// Allocates a disk named `name` of `capacity` sectors with `limits` on NUMA node `nid`,
-    /// handing `data` to its operations.
+    /// handing `data` to its operations. `badblocks`, if any, is the disk's list of known-bad
+    /// sectors, shown in `/sys/block/<disk>/badblocks`; the disk keeps a reference to it.
     pub fn new(
         name: &CStr,
         capacity: u64,
         limits: Limits,
         nid: i32,
         data: T::Data,
+        badblocks: Option<Arc<BadBlocks>>,
     ) -> Result<Self> {
         let mut lim: bindings::queue_limits = pin_init::zeroed();
         lim.logical_block_size = limits.logical_block_size;
@@ -355,12 +344,11 @@ impl<T: Operations> Disk<T> {
         let ptr = from_err_ptr(unsafe {
             bindings::__blk_alloc_disk(&mut lim, nid, static_lock_class!().as_ptr())
         })?;
-        // `T::Data` is a pointer type (`ForeignOwnable`), so what it points to, and the list in
-        // it, stays where it is when `data` moves into the disk, which owns it from then on.
-        let bb = T::badblocks(&data).map_or(core::ptr::null_mut(), |bb| bb.as_raw());
+        let bb = badblocks
+            .as_ref()
+            .map_or(core::ptr::null_mut(), |bb| bb.as_raw());
         // SAFETY: `ptr` is a new, valid disk that nothing else uses yet; `bb` is NULL or a list
-        // that lives as long as the disk's private data, which the disk drops after deleting
-        // itself (which removes the sysfs file that uses the list).
+        // the disk owns a reference to (kept in `badblocks` below) until it is deleted.
         unsafe {
             (*ptr).bb = bb;
             let name_buf = &mut (*ptr).disk_name;
@@ -377,13 +365,14 @@ impl<T: Operations> Disk<T> {
             // SAFETY: `from_err_ptr` succeeded, so `ptr` is not NULL.
             ptr: unsafe { NonNull::new_unchecked(ptr) },
             added: false,
+            badblocks,
             _t: PhantomData,
         })
     }
 
     /// Returns the C `struct gendisk`.
     #[inline]
-    pub fn as_raw(&self) -> *mut bindings::gendisk {
+    pub(crate) fn as_raw(&self) -> *mut bindings::gendisk {
         self.ptr.as_ptr()
     }
 
@@ -406,10 +395,13 @@ impl<T: Operations> Disk<T> {
         Ok(())
     }
 
-    /// Makes every change of `bb`, the disk's list of known-bad sectors, wake the pollers of
+    /// Makes every change of the disk's list of known-bad sectors wake the pollers of
     /// `/sys/block/<disk>/badblocks`, as C drivers do with `sysfs_notify_dirent()`. Does nothing
-    /// before the disk is added, or if the disk shows no such file.
-    pub fn watch_badblocks(&self, bb: &super::badblocks::BadBlocks) {
+    /// before the disk is added, or if the disk has no list or shows no such file.
+    pub fn watch_badblocks(&self) {
+        let Some(bb) = self.badblocks.as_ref() else {
+            return;
+        };
         if !self.added {
             return;
         }

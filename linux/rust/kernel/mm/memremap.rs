@@ -14,15 +14,13 @@
 use crate::ffi::c_ulong;
 use crate::{
     bindings,
+    block::bio::Segment,
     error::to_result,
     iov::{IovIterDest, IovIterSource},
     prelude::*,
     types::Opaque,
 };
 use core::{ffi::c_void, marker::PhantomPinned, ptr::NonNull};
-
-/// The size of a page, in bytes.
-const PAGE_SIZE: usize = bindings::PAGE_SIZE;
 
 /// The configuration of a device memory mapping with `struct page`s: the C `struct dev_pagemap`
 /// before `memremap_pages()` takes it.
@@ -63,7 +61,7 @@ impl PagemapConfig {
     }
 
     /// Returns a pointer to the C `struct dev_pagemap`, for subsystems that fill it in.
-    pub fn as_raw(&mut self) -> *mut bindings::dev_pagemap {
+    pub(crate) fn as_raw(&mut self) -> *mut bindings::dev_pagemap {
         &mut self.0
     }
 }
@@ -138,13 +136,6 @@ impl<T: PagemapOps> Pagemap<T> {
         // SAFETY: On success every field of `*slot` is initialized; on failure nothing needs to
         // be dropped (`handler` is dropped by the closure, `pgmap` needs no teardown).
         unsafe { pin_init::pin_init_from_closure(init) }
-    }
-
-    /// Returns the mapped range as `(start, end)`, `end` inclusive, after the mapping.
-    pub fn range(&self) -> (u64, u64) {
-        // SAFETY: By the type invariant `pgmap` is initialized; `range` is plain integers.
-        let range = unsafe { (*self.pgmap.get()).__bindgen_anon_1.range.as_ref() };
-        (range.start, range.end)
     }
 
     /// Returns the owner's handler.
@@ -283,10 +274,11 @@ impl<T: PagemapOps> PmemMapping<T> {
         self.phys_addr(offset) >> bindings::PAGE_SHIFT
     }
 
-    /// Returns the kernel address of byte `offset`, for interfaces that hand it out (DAX).
+    /// Returns the kernel address of byte `offset`, for the abstractions that hand it to C
+    /// ([`DirectAccess`](crate::dax::DirectAccess)).
     ///
     /// Fails with `ERANGE` if `offset` is outside the mapping.
-    pub fn addr(&self, offset: usize) -> Result<*mut c_void> {
+    pub(crate) fn addr(&self, offset: usize) -> Result<*mut c_void> {
         if offset > self.len {
             return Err(ERANGE);
         }
@@ -333,17 +325,42 @@ impl<T: PagemapOps> PmemMapping<T> {
         Ok(())
     }
 
-    /// Writes `len` zero bytes at `offset`, flushing them from the CPU caches.
-    pub fn zero(&self, offset: usize, len: usize) -> Result {
-        static ZEROES: [u8; PAGE_SIZE] = [0; PAGE_SIZE];
-        self.check(offset, len)?;
-        let mut done = 0;
-        while done < len {
-            let n = (len - done).min(PAGE_SIZE);
-            self.write(offset + done, &ZEROES[..n])?;
-            done += n;
-        }
+    /// Writes the bytes of `seg`, the data of a write [`Bio`](crate::block::bio::Bio), at
+    /// `offset`, flushing them from the CPU caches.
+    ///
+    /// The segment's bytes are copied with a raw copy and never borrowed: they may be user memory
+    /// that another thread writes at the same time (direct I/O).
+    ///
+    /// Fails with `ERANGE` if the range is outside the mapping.
+    pub fn write_segment(&self, offset: usize, seg: &Segment<'_>) -> Result {
+        let len = seg.len();
+        let dst = self.check(offset, len)?;
+        seg.with_raw(|src| {
+            // SAFETY: `dst..dst + len` is mapped memory by the type invariant and `check`; `src`
+            // is the mapped address of the segment's `len` bytes. The copy is byte-wise and
+            // forms no reference to either side.
+            unsafe { bindings::memcpy_flushcache(dst.cast(), src.cast(), len) }
+        });
         Ok(())
+    }
+
+    /// Reads `seg.len()` bytes at `offset` into `seg`, the data of a read
+    /// [`Bio`](crate::block::bio::Bio), stopping at poison.
+    ///
+    /// Returns the number of bytes not copied, as [`PmemMapping::read_mc`] does. The segment's
+    /// bytes are written with a raw copy and never borrowed.
+    ///
+    /// Fails with `ERANGE` if the range is outside the mapping.
+    pub fn read_mc_segment(&self, offset: usize, seg: &mut Segment<'_>) -> Result<usize> {
+        let len = u32::try_from(seg.len())?;
+        let src = self.check(offset, seg.len())?;
+        let rem = seg.with_raw(|dst| {
+            // SAFETY: `src..src + len` is mapped memory by the type invariant and `check`; `dst`
+            // is the mapped address of the segment's `len` bytes, which the driver owns while it
+            // handles the bio. The copy is byte-wise and forms no reference to either side.
+            unsafe { bindings::copy_mc_to_kernel(dst.cast(), src.cast(), len) }
+        });
+        Ok(rem)
     }
 
     /// Copies `len` bytes from `offset` to `iter`, machine-check safe.

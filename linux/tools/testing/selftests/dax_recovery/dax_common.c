@@ -139,6 +139,7 @@ static int find_named_ns(char *ns, size_t len)
 int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
 {
 	const char *env = getenv("DAX_RECOVERY_DEV");
+	const char *env_ns = getenv("DAX_RECOVERY_NS");
 	char ns[64], blk[32], path[PATH_MAX], mode[32];
 
 	if (env && *env) {
@@ -150,7 +151,18 @@ int dax_find_dev(struct dax_dev *dev, char *why, size_t whylen)
 		snprintf(why, whylen, "no libnvdimm bus (" NDBUS " missing): no persistent memory");
 		return -1;
 	}
-	if (find_named_ns(ns, sizeof(ns))) {
+	if (env_ns && *env_ns) {
+		/* a given namespace, in fsdax mode (a label-less region's has no name) */
+		snprintf(ns, sizeof(ns), "%s", env_ns);
+		snprintf(path, sizeof(path), NDBUS "/%s/mode", ns);
+		if (!read_file(path, mode, sizeof(mode)) && strcmp(mode, "memory") &&
+		    dax_run("ndctl create-namespace -f -e %s --mode=fsdax --map=dev %s",
+			    ns, QUIET)) {
+			snprintf(why, whylen, "could not reconfigure %s (DAX_RECOVERY_NS) to fsdax",
+				 ns);
+			return -1;
+		}
+	} else if (find_named_ns(ns, sizeof(ns))) {
 		if (dax_run("ls -d " NDBUS "/region* >/dev/null 2>&1")) {
 			snprintf(why, whylen, "no persistent memory regions on the nvdimm bus");
 			return -1;
@@ -280,6 +292,60 @@ int dax_reset_badblocks(struct dax_dev *dev)
 	    dax_run("ndctl enable-namespace %s %s", dev->ns, QUIET))
 		return -1;
 	return dax_find_dev(dev, why, sizeof(why));
+}
+
+/* The nvdimm bus directory ("/sys/devices/.../ndbus0") above the device. */
+static int bus_dir(const struct dax_dev *dev, char *dir, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], *p, *end;
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device", dev->name);
+	if (!realpath(path, real))
+		return -1;
+	p = strstr(real, "/ndbus");
+	if (!p)
+		return -1;
+	end = strchr(p + 1, '/');
+	if (end)
+		*end = '\0';
+	snprintf(dir, len, "%s", real);
+	return 0;
+}
+
+enum dax_bus_kind dax_bus_kind(const struct dax_dev *dev)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 16], buf[256];
+
+	if (bus_dir(dev, dir, sizeof(dir)))
+		return DAX_BUS_UNKNOWN;
+	snprintf(path, sizeof(path), "%s/provider", dir);
+	if (read_file(path, buf, sizeof(buf)))
+		return DAX_BUS_UNKNOWN;
+	/* the buses registered without an ndctl callback */
+	if (!strcmp(buf, "e820") || !strncmp(buf, "of_pmem", 7) ||
+	    !strcmp(buf, "virtio_pmem"))
+		return DAX_BUS_NO_COMMANDS;
+	snprintf(path, sizeof(path), "%s/commands", dir);
+	if (read_file(path, buf, sizeof(buf)))
+		return DAX_BUS_UNKNOWN;
+	if (strstr(buf, "ars_cap") && strstr(buf, "clear_error"))
+		return DAX_BUS_CLEAR_ERROR;
+	return DAX_BUS_NO_CLEAR_ERROR;
+}
+
+enum dax_bus_kind dax_bus_declared(const struct dax_dev *dev)
+{
+	const char *env = getenv("DAX_RECOVERY_BUS");
+
+	if (!env || !*env)
+		return dax_bus_kind(dev);
+	if (!strcmp(env, "clear-error"))
+		return DAX_BUS_CLEAR_ERROR;
+	if (!strcmp(env, "no-commands"))
+		return DAX_BUS_NO_COMMANDS;
+	if (!strcmp(env, "no-clear-error"))
+		return DAX_BUS_NO_CLEAR_ERROR;
+	return DAX_BUS_UNKNOWN;
 }
 
 void dax_fill(uint8_t *buf, size_t len, uint32_t seed, uint64_t off)

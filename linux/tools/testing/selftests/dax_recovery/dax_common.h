@@ -96,6 +96,36 @@ bool dax_driver_recovers(const struct dax_dev *dev);
  */
 int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count);
 
+/*
+ * The kinds of nvdimm bus, by how they clear poison (SPEC "Clearing, by
+ * kind of bus"): with a clear-error command (real NFIT DIMMs, a test bus),
+ * with no command interface at all (legacy e820 pmem: a clear is counted as
+ * done), or with commands but no clear-error (QEMU's NFIT, CXL pmem: poison
+ * cannot be cleared, resets are refused).
+ */
+enum dax_bus_kind {
+	DAX_BUS_UNKNOWN,
+	DAX_BUS_CLEAR_ERROR,
+	DAX_BUS_NO_COMMANDS,
+	DAX_BUS_NO_CLEAR_ERROR,
+};
+
+/* The kind of the device's bus as sysfs shows it (provider, commands). */
+enum dax_bus_kind dax_bus_kind(const struct dax_dev *dev);
+
+/*
+ * The kind the harness says the device's bus is (DAX_RECOVERY_BUS:
+ * "clear-error", "no-commands" or "no-clear-error"); where it says nothing,
+ * the kind sysfs shows.
+ */
+enum dax_bus_kind dax_bus_declared(const struct dax_dev *dev);
+
+/* Can poison on the device be cleared (a reset, a whole-page write)? */
+static inline bool dax_bus_clears(const struct dax_dev *dev)
+{
+	return dax_bus_declared(dev) != DAX_BUS_NO_CLEAR_ERROR;
+}
+
 /* Run a shell command quietly; returns its exit status, or -1. */
 int dax_run(const char *fmt, ...) __printf(1, 2);
 

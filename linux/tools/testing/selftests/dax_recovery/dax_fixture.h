@@ -49,6 +49,9 @@ FIXTURE_SETUP(fs)
 	drv = getenv("DAX_RECOVERY_DRIVER");
 	if (drv && *drv)
 		ASSERT_STREQ(drv, dax_driver(&self->dev, bound, sizeof(bound)));
+	/* ... and the kind of bus the device is on. */
+	ASSERT_EQ(dax_bus_declared(&self->dev), dax_bus_kind(&self->dev))
+		TH_LOG("%s is not on the bus the harness named", self->dev.path);
 	/* A case killed by its timeout leaves its file system mounted. */
 	if (dax_run("grep -q ' %s ' /proc/mounts", MNT) == 0)
 		EXPECT_EQ(0, dax_umount(MNT)) TH_LOG("a stale mount at " MNT);

@@ -1,0 +1,472 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nd_testbus: an nvdimm bus that behaves like persistent memory DIMMs with
+ * a firmware interface, over memory reserved at boot.
+ *
+ * The region is real memory with struct pages (reserve it with
+ * memmap=<size>$<phys> and load the module with phys= and size=), so fsdax,
+ * mmap and every pmem driver, C or Rust, work on it unchanged: unlike
+ * nfit_test, nothing in the drivers is wrapped. The bus emulates the part
+ * of an ACPI NFIT's root device that poison handling uses:
+ *
+ *  - error injection (the NFIT bus functions ARS_INJECT_SET, _CLEAR and
+ *    _GET through ND_CMD_CALL), so that "ndctl inject-error" works; an
+ *    injection with the notify option is followed by a scrub;
+ *  - address range scrub: ND_CMD_ARS_CAP, _START and _STATUS, and the
+ *    nfit/scrub attribute that "ndctl start-scrub" and "wait-scrub" use. A
+ *    scrub adds the injected errors to the bus's bad ranges and has the
+ *    region and its namespaces revalidate their badblocks, as an NFIT's
+ *    does;
+ *  - clear-error (ND_CMD_CLEAR_ERROR) in units of clear_unit bytes. Only
+ *    what is cleared leaves the error list, so a later scrub finds what
+ *    was not. With partial_clear set, a clear clears only the first half
+ *    of the range, rounded down to the unit, as firmware may.
+ *
+ * The errors are a list: reading a poisoned byte does not raise a machine
+ * check. What the kernel does with the list (badblocks, clearing through
+ * nvdimm_clear_poison()) is what it does on real hardware.
+ */
+#include <linux/badblocks.h>
+#include <linux/libnvdimm.h>
+#include <linux/module.h>
+#include <linux/nd.h>
+#include <linux/ndctl.h>
+#include <linux/platform_device.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+static unsigned long long phys;
+module_param(phys, ullong, 0444);
+MODULE_PARM_DESC(phys, "Physical address of the reserved memory (memmap=<size>$<phys>)");
+
+static unsigned long long size;
+module_param(size, ullong, 0444);
+MODULE_PARM_DESC(size, "Bytes of reserved memory");
+
+static unsigned int clear_unit = 256;
+module_param(clear_unit, uint, 0444);
+MODULE_PARM_DESC(clear_unit, "Clear-error unit in bytes, a power of 2 (default 256)");
+
+static bool partial_clear;
+module_param(partial_clear, bool, 0644);
+MODULE_PARM_DESC(partial_clear, "Clear only the first half of each clear-error range");
+
+/* The NFIT root device functions behind ND_CMD_CALL (ACPI 6.2, 9.20.7) */
+enum {
+	TESTBUS_ARS_INJECT_SET = 7,
+	TESTBUS_ARS_INJECT_CLEAR = 8,
+	TESTBUS_ARS_INJECT_GET = 9,
+};
+
+#define TESTBUS_INJECT_NOTIFY	BIT(0)
+#define TESTBUS_STATUS_INVALID	2
+#define TESTBUS_MAX_RECORDS	64
+
+struct testbus_inject {
+	u64 base;
+	u64 length;
+	u8 options;
+	u32 status;
+} __packed;
+
+struct testbus_inject_clear {
+	u64 base;
+	u64 length;
+	u32 status;
+} __packed;
+
+struct testbus_inject_status {
+	u32 status;
+	u32 count;
+	struct {
+		u64 base;
+		u64 length;
+	} __packed record[];
+} __packed;
+
+static struct testbus {
+	struct platform_device *pdev;
+	struct nvdimm_bus_descriptor nd_desc;
+	struct nvdimm_bus *bus;
+	struct nd_region *region;
+	struct resource res;
+	/* the scrub counter and state, as nfit/scrub shows them */
+	struct mutex scrub_lock;
+	unsigned int scrub_count;
+	bool scrub_busy;
+	bool dying;
+	/*
+	 * A scrub revalidates the region's badblocks, which takes the bus
+	 * lock: it runs here, not under the ioctl that asked for it, which
+	 * holds that lock, as the NFIT driver's scrubs run from a work item.
+	 */
+	struct work_struct scrub_work;
+	/* the medium's errors, as injected and not yet cleared */
+	struct badrange media;
+} tb;
+
+static bool in_region(u64 addr, u64 len)
+{
+	return len && addr >= tb.res.start && addr + len > addr &&
+	       addr + len - 1 <= tb.res.end;
+}
+
+/* Copy up to @max media errors into @rec (base/length pairs). */
+static unsigned int media_errors(u64 (*rec)[2], unsigned int max)
+{
+	struct badrange_entry *e;
+	unsigned int n = 0;
+
+	spin_lock(&tb.media.lock);
+	list_for_each_entry(e, &tb.media.list, list) {
+		if (n == max)
+			break;
+		rec[n][0] = e->start;
+		rec[n][1] = e->length;
+		n++;
+	}
+	spin_unlock(&tb.media.lock);
+	return n;
+}
+
+/*
+ * An address range scrub of the whole region: the bus learns every media
+ * error, and the region and its namespaces revalidate their badblocks.
+ */
+static void testbus_scrub_work(struct work_struct *work)
+{
+	u64 (*rec)[2];
+	unsigned int i, n;
+
+	rec = kcalloc(TESTBUS_MAX_RECORDS, sizeof(*rec), GFP_KERNEL);
+	n = rec ? media_errors(rec, TESTBUS_MAX_RECORDS) : 0;
+	for (i = 0; i < n; i++)
+		nvdimm_bus_add_badrange(tb.bus, rec[i][0], rec[i][1]);
+	kfree(rec);
+	if (tb.region)
+		nvdimm_region_notify(tb.region, NVDIMM_REVALIDATE_POISON);
+	mutex_lock(&tb.scrub_lock);
+	tb.scrub_count++;
+	/* one asked for while this one ran is still to come */
+	tb.scrub_busy = work_pending(&tb.scrub_work);
+	mutex_unlock(&tb.scrub_lock);
+	sysfs_notify(&to_nvdimm_bus_dev(tb.bus)->kobj, "nfit", "scrub");
+}
+
+/* Start a scrub; nfit/scrub shows it in progress until it is done. */
+static void testbus_scrub(void)
+{
+	mutex_lock(&tb.scrub_lock);
+	if (!tb.dying) {
+		tb.scrub_busy = true;
+		queue_work(system_long_wq, &tb.scrub_work);
+	}
+	mutex_unlock(&tb.scrub_lock);
+}
+
+static int testbus_ars_status(struct nd_cmd_ars_status *st, unsigned int len)
+{
+	unsigned int max, i, n;
+	u64 (*rec)[2];
+
+	if (len < sizeof(*st))
+		return -EINVAL;
+	max = min_t(unsigned int, TESTBUS_MAX_RECORDS,
+		    (len - sizeof(*st)) / sizeof(st->records[0]));
+	rec = kcalloc(TESTBUS_MAX_RECORDS, sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+	n = media_errors(rec, max);
+	st->status = 0;
+	st->address = tb.res.start;
+	st->length = resource_size(&tb.res);
+	st->restart_address = 0;
+	st->restart_length = 0;
+	st->type = ND_ARS_PERSISTENT;
+	st->flags = 0;
+	st->num_records = n;
+	for (i = 0; i < n; i++) {
+		st->records[i].handle = 0;
+		st->records[i].reserved = 0;
+		st->records[i].err_address = rec[i][0];
+		st->records[i].length = rec[i][1];
+	}
+	st->out_length = sizeof(*st) + n * sizeof(st->records[0]);
+	kfree(rec);
+	return 0;
+}
+
+static int testbus_clear_error(struct nd_cmd_clear_error *clr)
+{
+	u64 cleared = clr->length;
+
+	if (!in_region(clr->address, clr->length) ||
+	    (clr->address | clr->length) & (clear_unit - 1)) {
+		clr->status = TESTBUS_STATUS_INVALID;
+		clr->cleared = 0;
+		return 0;
+	}
+	if (READ_ONCE(partial_clear))
+		cleared = round_down(clr->length / 2, clear_unit);
+	if (cleared)
+		badrange_forget(&tb.media, clr->address, cleared);
+	clr->status = 0;
+	clr->cleared = cleared;
+	return 0;
+}
+
+static int testbus_call(struct nd_cmd_pkg *pkg, unsigned int buf_len)
+{
+	void *in = pkg->nd_payload;
+
+	if (pkg->nd_family != NVDIMM_BUS_FAMILY_NFIT ||
+	    buf_len < sizeof(*pkg) + pkg->nd_size_in + pkg->nd_size_out)
+		return -EINVAL;
+
+	switch (pkg->nd_command) {
+	case TESTBUS_ARS_INJECT_SET: {
+		struct testbus_inject *inj = in;
+
+		if (pkg->nd_size_in + pkg->nd_size_out < sizeof(*inj))
+			return -EINVAL;
+		if (!in_region(inj->base, inj->length)) {
+			inj->status = TESTBUS_STATUS_INVALID;
+			return 0;
+		}
+		inj->status = badrange_add(&tb.media, inj->base, inj->length) ?
+			      TESTBUS_STATUS_INVALID : 0;
+		if (!inj->status && (inj->options & TESTBUS_INJECT_NOTIFY))
+			testbus_scrub();
+		return 0;
+	}
+	case TESTBUS_ARS_INJECT_CLEAR: {
+		struct testbus_inject_clear *clr = in;
+
+		if (pkg->nd_size_in + pkg->nd_size_out < sizeof(*clr))
+			return -EINVAL;
+		if (!in_region(clr->base, clr->length)) {
+			clr->status = TESTBUS_STATUS_INVALID;
+			return 0;
+		}
+		badrange_forget(&tb.media, clr->base, clr->length);
+		clr->status = 0;
+		return 0;
+	}
+	case TESTBUS_ARS_INJECT_GET: {
+		struct testbus_inject_status *st = in;
+		unsigned int max, i, n;
+		u64 (*rec)[2];
+
+		if (pkg->nd_size_out < sizeof(*st))
+			return -EINVAL;
+		max = min_t(unsigned int, TESTBUS_MAX_RECORDS,
+			    (pkg->nd_size_out - sizeof(*st)) /
+			    sizeof(st->record[0]));
+		rec = kcalloc(TESTBUS_MAX_RECORDS, sizeof(*rec), GFP_KERNEL);
+		if (!rec)
+			return -ENOMEM;
+		n = media_errors(rec, max);
+		for (i = 0; i < n; i++) {
+			st->record[i].base = rec[i][0];
+			st->record[i].length = rec[i][1];
+		}
+		st->status = 0;
+		st->count = n;
+		kfree(rec);
+		return 0;
+	}
+	default:
+		return -ENOTTY;
+	}
+}
+
+static int testbus_ctl(struct nvdimm_bus_descriptor *nd_desc,
+		       struct nvdimm *nvdimm, unsigned int cmd, void *buf,
+		       unsigned int buf_len, int *cmd_rc)
+{
+	int rc = 0;
+
+	if (nvdimm || !test_bit(cmd, &nd_desc->cmd_mask))
+		return -ENOTTY;
+
+	switch (cmd) {
+	case ND_CMD_ARS_CAP: {
+		struct nd_cmd_ars_cap *cap = buf;
+
+		if (buf_len < sizeof(*cap))
+			return -EINVAL;
+		cap->status = ND_ARS_PERSISTENT << 16;
+		cap->max_ars_out = sizeof(struct nd_cmd_ars_status) +
+			TESTBUS_MAX_RECORDS * sizeof(struct nd_ars_record);
+		cap->clear_err_unit = clear_unit;
+		cap->flags = 0;
+		break;
+	}
+	case ND_CMD_ARS_START: {
+		struct nd_cmd_ars_start *start = buf;
+
+		if (buf_len < sizeof(*start))
+			return -EINVAL;
+		testbus_scrub();
+		start->status = 0;
+		start->scrub_time = 0;
+		break;
+	}
+	case ND_CMD_ARS_STATUS:
+		rc = testbus_ars_status(buf, buf_len);
+		break;
+	case ND_CMD_CLEAR_ERROR:
+		if (buf_len < sizeof(struct nd_cmd_clear_error))
+			return -EINVAL;
+		rc = testbus_clear_error(buf);
+		break;
+	case ND_CMD_CALL:
+		rc = testbus_call(buf, buf_len);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	if (cmd_rc)
+		*cmd_rc = 0;
+	return rc;
+}
+
+/* The nfit/ attributes ndctl looks for on a bus with NFIT functions. */
+static ssize_t revision_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "1\n");
+}
+static DEVICE_ATTR_RO(revision);
+
+static ssize_t dsm_mask_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	unsigned long mask = BIT(ND_CMD_ARS_CAP) | BIT(ND_CMD_ARS_START) |
+			     BIT(ND_CMD_ARS_STATUS) | BIT(ND_CMD_CLEAR_ERROR) |
+			     BIT(TESTBUS_ARS_INJECT_SET) |
+			     BIT(TESTBUS_ARS_INJECT_CLEAR) |
+			     BIT(TESTBUS_ARS_INJECT_GET);
+
+	return sysfs_emit(buf, "%#lx\n", mask);
+}
+static DEVICE_ATTR_RO(dsm_mask);
+
+/* "<scrubs done>", with "+" while one is in progress, as the NFIT's */
+static ssize_t scrub_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	unsigned int count;
+	bool busy;
+
+	mutex_lock(&tb.scrub_lock);
+	count = tb.scrub_count;
+	busy = tb.scrub_busy;
+	mutex_unlock(&tb.scrub_lock);
+	return sysfs_emit(buf, "%u%s\n", count, busy ? "+" : "");
+}
+
+static ssize_t scrub_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t len)
+{
+	bool start;
+	int rc;
+
+	rc = kstrtobool(buf, &start);
+	if (rc)
+		return rc;
+	if (start)
+		testbus_scrub();
+	return len;
+}
+static DEVICE_ATTR_RW(scrub);
+
+static struct attribute *testbus_nfit_attrs[] = {
+	&dev_attr_revision.attr,
+	&dev_attr_dsm_mask.attr,
+	&dev_attr_scrub.attr,
+	NULL,
+};
+
+static const struct attribute_group testbus_nfit_group = {
+	.name = "nfit",
+	.attrs = testbus_nfit_attrs,
+};
+
+static const struct attribute_group *testbus_groups[] = {
+	&testbus_nfit_group,
+	NULL,
+};
+
+static int __init nd_testbus_init(void)
+{
+	struct nd_region_desc ndr_desc = { };
+	int rc;
+
+	if (!size || !IS_ALIGNED(phys | size, SZ_128M) ||
+	    !is_power_of_2(clear_unit) || clear_unit < 64 ||
+	    clear_unit > PAGE_SIZE) {
+		pr_err("nd_testbus: phys= and size= must name 128 MiB-aligned reserved memory, clear_unit= a power of 2 from 64 to PAGE_SIZE\n");
+		return -EINVAL;
+	}
+	mutex_init(&tb.scrub_lock);
+	INIT_WORK(&tb.scrub_work, testbus_scrub_work);
+	badrange_init(&tb.media);
+	tb.res = DEFINE_RES_MEM_NAMED(phys, size, "nd_testbus");
+
+	tb.pdev = platform_device_register_simple("nd_testbus", -1, NULL, 0);
+	if (IS_ERR(tb.pdev))
+		return PTR_ERR(tb.pdev);
+
+	tb.nd_desc.provider_name = "nd_testbus";
+	tb.nd_desc.module = THIS_MODULE;
+	tb.nd_desc.ndctl = testbus_ctl;
+	tb.nd_desc.attr_groups = testbus_groups;
+	tb.nd_desc.cmd_mask = BIT(ND_CMD_ARS_CAP) | BIT(ND_CMD_ARS_START) |
+			      BIT(ND_CMD_ARS_STATUS) | BIT(ND_CMD_CLEAR_ERROR) |
+			      BIT(ND_CMD_CALL);
+	tb.nd_desc.bus_family_mask = BIT(NVDIMM_BUS_FAMILY_NFIT);
+	tb.bus = nvdimm_bus_register(&tb.pdev->dev, &tb.nd_desc);
+	if (!tb.bus) {
+		rc = -ENXIO;
+		goto err_pdev;
+	}
+
+	ndr_desc.res = &tb.res;
+	ndr_desc.numa_node = NUMA_NO_NODE;
+	ndr_desc.target_node = NUMA_NO_NODE;
+	set_bit(ND_REGION_PAGEMAP, &ndr_desc.flags);
+	tb.region = nvdimm_pmem_region_create(tb.bus, &ndr_desc);
+	if (!tb.region) {
+		rc = -ENXIO;
+		goto err_bus;
+	}
+	return 0;
+
+err_bus:
+	nvdimm_bus_unregister(tb.bus);
+err_pdev:
+	platform_device_unregister(tb.pdev);
+	return rc;
+}
+module_init(nd_testbus_init);
+
+static void __exit nd_testbus_exit(void)
+{
+	struct badrange_entry *e, *next;
+
+	mutex_lock(&tb.scrub_lock);
+	tb.dying = true;
+	mutex_unlock(&tb.scrub_lock);
+	cancel_work_sync(&tb.scrub_work);
+	nvdimm_bus_unregister(tb.bus);
+	platform_device_unregister(tb.pdev);
+	list_for_each_entry_safe(e, next, &tb.media.list, list) {
+		list_del(&e->list);
+		kfree(e);
+	}
+}
+module_exit(nd_testbus_exit);
+
+MODULE_DESCRIPTION("An nvdimm test bus with scrub, clear-error and error injection over reserved memory");
+MODULE_LICENSE("GPL");
