@@ -28,7 +28,12 @@ MNT=/mnt/bench
 # The e820 region: a bus with no command interface, where a reset clears
 # (QEMU's NVDIMM refuses resets: its bus has no clear-error command).
 ns=$(/opt/daxvm/bus-ns.sh e820) || exit 1
-devname() { basename "$(ls -d /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block/pmem*)"; }
+# Its block device: through its pfn claim in fsdax mode, its own on a
+# label-less region, which maps pages itself.
+devname() {
+	h=$(cat /sys/bus/nd/devices/"$ns"/holder 2>/dev/null)
+	basename "$(ls -d /sys/bus/nd/devices/"${h:-$ns}"/block/pmem*)"
+}
 dev=/dev/$(devname)
 echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
 # The region is fresh guest memory on the host: write all of it once,

@@ -5,6 +5,12 @@ set -e
 say() { printf '\n### %s\n' "$*"; }
 run() { printf '$ %s\n' "$*"; "$@"; }
 salvage=/opt/kselftest/dax_recovery/dax_salvage
+# The block device of a namespace: through its pfn claim in fsdax mode, its
+# own on a label-less region (e820, the test bus), which maps pages itself.
+blockdev() {
+	h=$(cat /sys/bus/nd/devices/"$1"/holder 2>/dev/null)
+	ls /sys/bus/nd/devices/"${h:-$1}"/block
+}
 
 say "1. Three nvdimm buses: the test bus (nd_testbus: scrub, clear-error and error"
 say "   injection, as real DIMMs have), a legacy e820 region from memmap= (no"
@@ -23,7 +29,7 @@ run lsmod
 
 say "3. An fsdax namespace on the test bus, ext4 with -o dax"
 ns=$(/opt/daxvm/bus-ns.sh testbus)
-dev=/dev/$(ls /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block)
+dev=/dev/$(blockdev "$ns")
 echo "block device: $dev, driver: $(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)")"
 run mkfs.ext4 -q -F -E nodiscard "$dev"
 mkdir -p /mnt/pmem
@@ -96,8 +102,8 @@ fi
 
 say "9. $drv on QEMU's NVDIMM: its bus cannot clear poison, so a reset is refused"
 ns=$(/opt/daxvm/bus-ns.sh nfit)
-dev=/dev/$(ls /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/block)
-run cat /sys/bus/nd/devices/"$(cat /sys/bus/nd/devices/$ns/holder)"/../../commands
+dev=/dev/$(blockdev "$ns")
+run cat /sys/block/${dev#/dev/}/device/../../commands
 mkfs.ext4 -q -F -E nodiscard "$dev" && mount -o dax "$dev" /mnt/pmem
 cp /tmp/replica /mnt/pmem/data && sync
 s1=$(devsector 803)
