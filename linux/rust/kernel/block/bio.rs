@@ -9,6 +9,22 @@
 //!
 //! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h),
 //! [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
+//!
+//! # Examples
+//!
+//! A bio's data is walked segment by segment; a segment's bytes are copied by the medium's own
+//! copy methods (for persistent memory, `PmemMapping::write_segment` and `read_mc_segment`),
+//! never through a slice of the bio's pages, which may be user memory another thread writes.
+//!
+//! ```
+//! use kernel::block::bio::Bio;
+//!
+//! /// The bytes a bio moves, and the first sector it moves them to or from.
+//! fn extent(bio: &Bio) -> (usize, Option<u64>) {
+//!     let first = bio.segments().next().map(|seg| seg.sector());
+//!     (bio.segments().map(|seg| seg.len()).sum(), first)
+//! }
+//! ```
 
 use super::badblocks::BadBlocks;
 use crate::{

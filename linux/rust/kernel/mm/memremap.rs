@@ -184,6 +184,23 @@ enum Backing<T: PagemapOps> {
 /// caches (`memcpy_flushcache()`) so that they are durable once the platform's write queues are
 /// flushed.
 ///
+/// # Examples
+///
+/// ```
+/// use kernel::mm::memremap::{PagemapOps, PmemMapping};
+/// use kernel::prelude::*;
+///
+/// /// Reads the 512-byte sector at `offset`, machine-check safe: `EIO` where it holds poison,
+/// /// `ERANGE` outside the mapping.
+/// fn read_sector<T: PagemapOps>(mem: &PmemMapping<T>, offset: usize) -> Result<[u8; 512]> {
+///     let mut buf = [0u8; 512];
+///     match mem.read_mc(offset, &mut buf)? {
+///         0 => Ok(buf),
+///         _ => Err(EIO),
+///     }
+/// }
+/// ```
+///
 /// # Invariants
 ///
 /// `virt` is the start of a kernel mapping of `len` bytes of memory at physical address `phys`,
@@ -332,6 +349,39 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// that another thread writes at the same time (direct I/O).
     ///
     /// Fails with `ERANGE` if the range is outside the mapping.
+    ///
+    /// # Examples
+    ///
+    /// The heart of a pmem driver's `submit_bio`:
+    ///
+    /// ```
+    /// use kernel::block::bio::Bio;
+    /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
+    /// use kernel::prelude::*;
+    ///
+    /// fn transfer<T: PagemapOps>(mem: &PmemMapping<T>, bio: Bio) {
+    ///     let mut result = Ok(());
+    ///     for mut seg in bio.segments() {
+    ///         let Ok(offset) = usize::try_from(seg.sector() << 9) else {
+    ///             result = Err(ERANGE);
+    ///             break;
+    ///         };
+    ///         result = if bio.is_write() {
+    ///             mem.write_segment(offset, &seg)
+    ///         } else {
+    ///             match mem.read_mc_segment(offset, &mut seg) {
+    ///                 Ok(0) => Ok(()),
+    ///                 Ok(_) => Err(EIO),
+    ///                 Err(e) => Err(e),
+    ///             }
+    ///         };
+    ///         if result.is_err() {
+    ///             break;
+    ///         }
+    ///     }
+    ///     bio.end(result);
+    /// }
+    /// ```
     pub fn write_segment(&self, offset: usize, seg: &Segment<'_>) -> Result {
         let len = seg.len();
         let dst = self.check(offset, len)?;
