@@ -27,13 +27,7 @@
 
 #include "../kselftest_harness.h"
 #include "dax_fixture.h"
-
-#ifndef RWF_IGNORE_HWERROR
-#define RWF_IGNORE_HWERROR	0x00000200
-#endif
-#ifndef RWF_RESET_HWERROR
-#define RWF_RESET_HWERROR	0x00000400
-#endif
+#include "dax_io.h"
 
 #define FPAGES	4
 #define FLEN	(FPAGES * DAX_PAGE)
@@ -51,13 +45,6 @@ static const char *kind_name(enum dax_bus_kind kind)
 	default:
 		return "unknown";
 	}
-}
-
-static ssize_t rw2(int fd, bool write, void *buf, size_t len, off_t off, int flags)
-{
-	struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-	return write ? pwritev2(fd, &iov, 1, off, flags) : preadv2(fd, &iov, 1, off, flags);
 }
 
 static bool zeros(const uint8_t *buf, size_t len)
@@ -85,7 +72,7 @@ static void expect_damaged(struct __test_metadata *_metadata, int fd)
 	uint8_t buf[FLEN];
 
 	memset(buf, 0xee, sizeof(buf));
-	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, RWF_IGNORE_HWERROR));
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, RWF_IGNORE_HWERROR));
 	EXPECT_EQ(-1, dax_check(buf, BAD, 90, 0));
 	EXPECT_TRUE(zeros(buf + BAD, DAX_SECTOR));
 	EXPECT_EQ(-1, dax_check(buf + BAD + DAX_SECTOR, FLEN - BAD - DAX_SECTOR, 90,
@@ -111,14 +98,13 @@ TEST_F(fs, probes)
 
 	ASSERT_GE(fd, 0);
 	ASSERT_TRUE(dax_file_is_dax(fd));
-	EXPECT_EQ(0, rw2(fd, false, NULL, 0, 0, RWF_IGNORE_HWERROR));
+	EXPECT_EQ(0, dax_rw2(fd, false, NULL, 0, 0, RWF_IGNORE_HWERROR));
 	errno = 0;
 	if (dax_bus_clears(&self->dev)) {
-		EXPECT_EQ(0, rw2(fd, true, NULL, 0, 0, RWF_RESET_HWERROR))
+		EXPECT_EQ(0, dax_rw2(fd, true, NULL, 0, 0, RWF_RESET_HWERROR))
 			TH_LOG("%s", strerror(errno));
 	} else {
-		EXPECT_EQ(-1, rw2(fd, true, NULL, 0, 0, RWF_RESET_HWERROR));
-		EXPECT_EQ(EOPNOTSUPP, errno);
+		EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, NULL, 0, 0, RWF_RESET_HWERROR));
 	}
 	close(fd);
 }
@@ -139,7 +125,7 @@ TEST_F(fs, reset_over_poison)
 	memset(buf, 0x77, 100);
 	errno = 0;
 	if (dax_bus_clears(&self->dev)) {
-		ASSERT_EQ(100, rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR))
+		ASSERT_EQ(100, dax_rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR))
 			TH_LOG("%s", strerror(errno));
 		EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 		/* The page reads: pattern, the sector's other bytes zeros, the data. */
@@ -152,8 +138,7 @@ TEST_F(fs, reset_over_poison)
 		EXPECT_EQ(-1, dax_check(buf + BAD + DAX_SECTOR, FLEN - BAD - DAX_SECTOR, 90,
 					BAD + DAX_SECTOR));
 	} else {
-		EXPECT_EQ(-1, rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR));
-		EXPECT_EQ(EOPNOTSUPP, errno);
+		EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR));
 		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 		errno = 0;
 		EXPECT_EQ(-1, pread(fd, buf, DAX_SECTOR, BAD));
@@ -258,7 +243,7 @@ TEST_F(fs, firmware_clear)
 	expect_damaged(_metadata, fd);
 
 	memset(buf, 0x77, 100);
-	ASSERT_EQ(100, rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR))
+	ASSERT_EQ(100, dax_rw2(fd, true, buf, 100, BAD + 10, RWF_RESET_HWERROR))
 		TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	ASSERT_EQ(0, run_scrub());
@@ -305,22 +290,20 @@ TEST_F(fs, firmware_partial_clear)
 
 	ASSERT_EQ(0, set_partial_clear(true));
 	memset(buf, 0x66, DAX_PAGE);
-	errno = 0;
-	EXPECT_EQ(-1, rw2(fd, true, buf, 100, DAX_PAGE + 10, RWF_RESET_HWERROR));
-	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf, 100, DAX_PAGE + 10, RWF_RESET_HWERROR));
 	EXPECT_TRUE(listed_bad(&self->dev, first));
 	EXPECT_TRUE(listed_bad(&self->dev, first + 7));
 	ASSERT_EQ(0, run_scrub());
 	EXPECT_TRUE(listed_bad(&self->dev, first + 7)) TH_LOG("the uncleared half is gone");
 	/* The page is as it was: the pages around it intact, it zeros. */
-	ASSERT_EQ(FLEN, rw2(fd, false, buf, FLEN, 0, RWF_IGNORE_HWERROR));
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, RWF_IGNORE_HWERROR));
 	EXPECT_EQ(-1, dax_check(buf, DAX_PAGE, 90, 0));
 	EXPECT_TRUE(zeros(buf + DAX_PAGE, DAX_PAGE));
 	EXPECT_EQ(-1, dax_check(buf + 2 * DAX_PAGE, 2 * DAX_PAGE, 90, 2 * DAX_PAGE));
 
 	ASSERT_EQ(0, set_partial_clear(false));
 	dax_fill(buf, DAX_PAGE, 92, DAX_PAGE);
-	ASSERT_EQ(DAX_PAGE, rw2(fd, true, buf, DAX_PAGE, DAX_PAGE, RWF_RESET_HWERROR))
+	ASSERT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, DAX_PAGE, DAX_PAGE, RWF_RESET_HWERROR))
 		TH_LOG("%s", strerror(errno));
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	ASSERT_EQ(0, run_scrub());
