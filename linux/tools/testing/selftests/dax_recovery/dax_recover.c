@@ -21,6 +21,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -568,7 +569,7 @@ TEST_F(fs, salvage_lists_lost)
 			EXPECT_GT(ARRAY_SIZE(bad), found);
 			if (found < ARRAY_SIZE(bad)) {
 				EXPECT_EQ(bad[found].off, from);
-				EXPECT_EQ(bad[found].len, len);
+				EXPECT_EQ((long long)bad[found].len, len);
 			}
 			found++;
 		}
@@ -883,8 +884,12 @@ static void buffer_faults(struct __test_metadata *_metadata, struct dax_dev *dev
 		ASSERT_EQ(0, dax_fault_persist(dev, "clear"));
 	}
 
-	/* Nothing copied: nothing cleared or written, both sectors still known-bad. */
-	EXPECT_EQ(-EIO, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
+	/*
+	 * Nothing copied: nothing cleared or written, both sectors still
+	 * known-bad, and EFAULT, as for any write from a buffer that cannot
+	 * be read (the file system tried to fault it in).
+	 */
+	EXPECT_EQ(-EFAULT, dax_rw2(fd, true, map + DAX_PAGE, DAX_PAGE, 3 * DAX_PAGE, RESET));
 	EXPECT_EQ(2, dax_badblocks_count(dev));
 	memset(buf, 0xa5, FLEN);
 	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
@@ -914,6 +919,78 @@ TEST_F(fs, reset_buffer_faults)
 TEST_F(fs, reset_buffer_faults_bus_cleared)
 {
 	buffer_faults(_metadata, &self->dev, &self->poisoned, true);
+}
+
+/* Zaps the page table entries of a buffer over and over (a stand-in for reclaim). */
+struct zapper {
+	uint8_t *map;
+	size_t len;
+	int stop;
+	long zaps;
+};
+
+static void *zap(void *arg)
+{
+	struct zapper *z = arg;
+
+	while (!__atomic_load_n(&z->stop, __ATOMIC_ACQUIRE)) {
+		madvise(z->map, z->len, MADV_DONTNEED);
+		z->zaps++;
+	}
+	return NULL;
+}
+
+/*
+ * A reset copies from the user's buffer with page faults disabled, since
+ * the file system holds the lock that keeps page faults out; the buffer is
+ * faulted in before that lock is taken. A page of the buffer that is
+ * reclaimed (or migrated) in between must not make the reset short: the
+ * file system faults it in again and goes on, as generic_perform_write()
+ * does. The buffer here is a shared mapping of a memfd whose page table
+ * entries another thread drops all the time, so that its pages are
+ * resident in the page cache but not mapped when the copy comes.
+ */
+TEST_F(fs, reset_buffer_evicted)
+{
+	const int rounds = 64;
+	struct zapper z = { .len = FLEN };
+	uint8_t *buf = malloc(FLEN);
+	pthread_t thread;
+	int fd, mfd;
+
+	ASSERT_NE(NULL, buf);
+	fd = create("evicted");
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, dax_write_pattern(fd, 0, FLEN, OLD));
+	if (!dax_driver_recovers(&self->dev)) {
+		EXPECT_EQ(-EOPNOTSUPP, dax_rw2(fd, true, buf, FLEN, 0, RESET));
+		goto out;
+	}
+	mfd = memfd_create("reset-buffer", 0);
+	ASSERT_GE(mfd, 0);
+	ASSERT_EQ(0, ftruncate(mfd, FLEN));
+	z.map = mmap(NULL, FLEN, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, z.map);
+	dax_fill(z.map, FLEN, NEW, 0);
+	ASSERT_EQ(0, pthread_create(&thread, NULL, zap, &z));
+	self->poisoned = true;
+	for (int i = 0; i < rounds; i++) {
+		/* A bad sector in every page, so that every page is repaired. */
+		for (int p = 0; p < PAGES; p++)
+			ASSERT_LE(0, dax_poison_file(&self->dev, fd,
+						     p * DAX_PAGE + (i + p) % 8 * DAX_SECTOR, 1));
+		ASSERT_EQ(FLEN, dax_rw2(fd, true, z.map, FLEN, 0, RESET)) TH_LOG("round %d", i);
+		ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("round %d", i);
+	}
+	__atomic_store_n(&z.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(-1, check_file(fd, buf, 0, 0, FLEN, 0, 0));
+	TH_LOG("%d resets of %d pages against %ld zaps of the buffer", rounds, PAGES, z.zaps);
+	munmap(z.map, FLEN);
+	close(mfd);
+out:
+	free(buf);
+	close(fd);
 }
 
 /* Shared between the racers and the test. */
