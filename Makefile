@@ -8,6 +8,8 @@
 #   make check T=prog   run one selftest program (ARGS="-r fixture.variant.test" picks cases)
 #   make check-debug    make check on a debug kernel (lockdep, KASAN, UBSAN, KFENCE, ...)
 #                       built in its own tree; any kernel report fails the run
+#   make fstests        fstests (the dax group and DAX data-path tests) on ext4 and XFS,
+#                       base kernel / nd_pmem / rust_pmem; FSTESTS="..." picks tests
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make series         the upstream series: git format-patch with a cover letter
@@ -19,7 +21,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check check-debug bisect shell bench series clean distclean
+.PHONY: all deps base tree build run check check-debug bisect shell bench fstests series clean distclean
 
 all: build
 
@@ -57,6 +59,9 @@ endif
 
 bench: base
 	@$(H)/bench.sh
+
+fstests: base
+	@$(H)/fstests.sh
 
 series: base
 	@$(H)/series.sh

@@ -42,18 +42,7 @@ ICOUNT_ROUNDS=${BENCH_ICOUNT_ROUNDS:-2}
 RT=${FIO_RUNTIME:-2}
 BBUILD=$DAX_CACHE/base-build
 BVM=$DAX_CACHE/base-vm
-if [ ! -f "$BBUILD/.bench-built" ]; then
-	step "building the unpatched base kernel once ($BBUILD)"
-	mkdir -p "$BBUILD"
-	grep -v 'RUST_PMEM' "$REPO/config/dax-recovery.config" > "$BBUILD/fragment"
-	base=(make -C "$BASE_DIR" O="$BBUILD" "${KMAKE[@]:4}")
-	"${base[@]}" -s KCONFIG_ALLCONFIG="$BBUILD/fragment" allnoconfig
-	"${base[@]}" -s bzImage modules > "$BBUILD/build.log" 2>&1 ||
-		{ tail -20 "$BBUILD/build.log"; die "base kernel build failed"; }
-	rm -rf "$BVM" && mkdir -p "$BVM/kselftest"
-	"${base[@]}" -s INSTALL_MOD_PATH="$BVM/modroot" INSTALL_MOD_STRIP=1 modules_install >/dev/null
-	touch "$BBUILD/.bench-built"
-fi
+"$REPO/harness/base-kernel.sh"
 
 step "building dax_bench"
 bin=$DAX_CACHE/bench-bin

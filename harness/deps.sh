@@ -17,6 +17,11 @@ PKGS=(
 
 # make bench also draws a plot.
 [ "${DAX_DEPS_BENCH:-0}" = 1 ] && PKGS+=(gnuplot-nox)
+# make fstests builds fstests and runs it with the host's tools.
+[ "${DAX_DEPS_FSTESTS:-0}" = 1 ] && PKGS+=(
+	xfslibs-dev uuid-dev libattr1-dev libacl1-dev libaio-dev liburing-dev
+	libgdbm-dev libtool automake autoconf pkg-config gawk
+	bc attr acl psmisc quota xfsprogs e2fsprogs fio)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -87,6 +87,13 @@ else
 	mem=$((5 + e820)) e820at=4 testbus=$((4 + e820))
 fi
 memmap="memmap=${e820}G!${e820at}G memmap=1G\$${testbus}G daxvm.testbus=1G@${testbus}G"
+# make fstests (DAXVM_E820_TWO=1): two 1 GiB e820 regions, TEST and SCRATCH,
+# apart (adjacent ones would merge into one region, which a label-less
+# namespace cannot divide), the test bus between them.
+if [ "${DAXVM_E820_TWO:-0}" = 1 ]; then
+	mem=7
+	memmap="memmap=1G!4G memmap=1G\$5G daxvm.testbus=1G@5G memmap=1G!6G"
+fi
 nvsize=${DAXVM_NVDIMM_SIZE:-1G}
 qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
       -m ${mem}G,slots=2,maxmem=$((mem + ${nvsize%G}))G
@@ -97,6 +104,15 @@ qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
       -append "console=ttyS0,115200 loglevel=7 panic=-1 rdinit=/init $memmap ${DAXVM_CMDLINE:-}"
       -display none -monitor none -no-reboot
       -serial file:"$log/console.log" "${out[@]}")
+# make fstests: the host's root, read-only, for a whole userland (bash,
+# perl, xfsprogs, fstests itself) that the guest chroots into, and a
+# writable directory for the results (DAXVM_HOSTROOT=1,
+# DAXVM_RESULTS=<host directory>).
+if [ "${DAXVM_HOSTROOT:-0}" = 1 ]; then
+	qemu+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
+	[ -n "${DAXVM_RESULTS:-}" ] &&
+		qemu+=(-virtfs local,path="$DAXVM_RESULTS",mount_tag=results,security_model=none,multidevs=remap)
+fi
 printf '%q ' "${qemu[@]}" > "$log/qemu.cmd"
 
 step "booting the VM (logs: $log)"

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the unpatched 7.3.4 kernel, the baseline of make bench and make
+# fstests, in $DAX_CACHE/base-build from the same fragment minus the
+# series' own options, with its modules in $DAX_CACHE/base-vm/modroot.
+# Rebuilt (incrementally) only when the fragment changed.
+. "$(dirname "$0")/lib.sh"
+
+BBUILD=$DAX_CACHE/base-build
+BVM=$DAX_CACHE/base-vm
+mkdir -p "$BBUILD"
+grep -v 'RUST_PMEM' "$REPO/config/dax-recovery.config" > "$BBUILD/fragment.new"
+stamp=$(sha256sum < "$BBUILD/fragment.new")
+if [ -f "$BBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$BBUILD/.base-built" 2>/dev/null)" = "$stamp" ]; then
+	rm -f "$BBUILD/fragment.new"
+	exit 0
+fi
+mv "$BBUILD/fragment.new" "$BBUILD/fragment"
+step "building the unpatched base kernel ($BBUILD)"
+base=(make -C "$BASE_DIR" O="$BBUILD" "${KMAKE[@]:4}")
+"${base[@]}" -s KCONFIG_ALLCONFIG="$BBUILD/fragment" allnoconfig
+"${base[@]}" -s bzImage modules > "$BBUILD/build.log" 2>&1 ||
+	{ tail -20 "$BBUILD/build.log"; die "base kernel build failed"; }
+rm -rf "$BVM" && mkdir -p "$BVM/kselftest"
+"${base[@]}" -s INSTALL_MOD_PATH="$BVM/modroot" INSTALL_MOD_STRIP=1 modules_install >/dev/null
+echo "$stamp" > "$BBUILD/.base-built"

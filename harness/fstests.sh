@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make fstests: the file-system community's own suite, on ext4 and XFS over
+# two fsdax namespaces (TEST and SCRATCH) on two e820 regions (a bus with no
+# command interface, where a reset clears by forgetting), three times:
+#
+#   base       the unpatched 7.3.4 kernel with nd_pmem (the baseline)
+#   nd_pmem    the patched kernel with the C driver
+#   rust_pmem  the patched kernel with the Rust driver
+#
+# fstests is the pinned snapshot in ../shared/peers (checked against its
+# checksum), unpacked and built once in $DAX_CACHE/fstests with Debian's
+# build dependencies; the project's own cases (fstests/*.patch) are
+# applied to it. In the VM it runs chrooted in the host's root, shared
+# read-only over 9p (guest/fstests.sh). The results go to
+# $LOGS/fstests-<date>/, with table.md: one row per test and file system.
+# A test that the base kernel passes and a driver fails, or one on which
+# the two drivers differ, fails the run.
+#
+#   FSTESTS=...        the tests or groups to run, as ./check takes them
+#                      (default: $FSTESTS_DEFAULT below)
+#   FSTESTS_FS         the file systems (default "ext4 xfs")
+#   FSTESTS_KERNELS    the runs (default "base nd_pmem rust_pmem")
+. "$(dirname "$0")/lib.sh"
+
+PEERS=${DAX_PEERS:-$REPO/../shared/peers}
+TARBALL=fstests-63a29724.tar.xz
+TARBALL_SHA256=5ab414a097ad8036d5288f4d174b0b39146ef978e8ff072db46e99c1d2f419ad
+# The dax group, and the data-path tests of the quick group that a DAX
+# file system can run: read/write, mmap, truncate, hole punch and other
+# fallocate modes, FIEMAP, aio, io_uring, and reflink on XFS.
+FSTESTS_DEFAULT="-g dax"
+
+DAX_DEPS_FSTESTS=1 "$REPO/harness/deps.sh"
+
+# fstests, unpacked, patched and built once per snapshot and patch set.
+[ -f "$PEERS/$TARBALL" ] || die "no $PEERS/$TARBALL (DAX_PEERS names the directory)"
+echo "$TARBALL_SHA256  $PEERS/$TARBALL" | sha256sum -c --quiet - ||
+	die "$PEERS/$TARBALL does not match its pinned checksum"
+FST=$DAX_CACHE/fstests
+stamp=$( (echo "$TARBALL_SHA256"; cat "$REPO"/fstests/*.patch 2>/dev/null) | sha256sum)
+if [ "$(cat "$FST/.built" 2>/dev/null)" != "$stamp" ]; then
+	step "unpacking and building fstests ($TARBALL)"
+	rm -rf "$FST" && mkdir -p "$FST"
+	tar -C "$FST" -xJf "$PEERS/$TARBALL"
+	for p in "$REPO"/fstests/*.patch; do
+		[ -f "$p" ] || continue
+		patch -d "$FST/fstests" -p1 -s < "$p" || die "fstests: $p does not apply"
+	done
+	make -C "$FST/fstests" -j"$(nproc)" > "$FST/build.log" 2>&1 ||
+		{ tail -20 "$FST/build.log"; die "building fstests failed"; }
+	echo "$stamp" > "$FST/.built"
+fi
+
+kernels=${FSTESTS_KERNELS:-base nd_pmem rust_pmem}
+case " $kernels " in *" nd_pmem "*|*" rust_pmem "*) "$REPO/harness/build.sh" ;; esac
+case " $kernels " in
+*" base "*)
+	"$REPO/harness/base-kernel.sh"
+	DAX_VMDIR=$DAX_CACHE/base-vm DAX_BUILD=$DAX_CACHE/base-build "$REPO/harness/initramfs.sh"
+	;;
+esac
+
+out=$LOGS/fstests-$(date +%Y%m%d-%H%M%S)
+mkdir -p "$out/results"
+rc=0
+for k in $kernels; do
+	if [ "$k" = base ]; then
+		env=(DAX_BUILD=$DAX_CACHE/base-build DAX_VMDIR=$DAX_CACHE/base-vm)
+		drv=nd_pmem
+	else
+		env=()
+		drv=$k
+	fi
+	step "fstests: $k (${FSTESTS:-$FSTESTS_DEFAULT})"
+	start=$(date +%s)
+	env "${env[@]}" DAXVM_HOSTROOT=1 DAXVM_RESULTS="$out/results" DAXVM_E820_TWO=1 \
+		DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-7200} DAX_RUN_LOG="$out/vm-$k" \
+		DAXVM_ENV_FSTESTS_DIR="$FST/fstests" DAXVM_ENV_FSTESTS_LABEL="$k" \
+		DAXVM_ENV_FSTESTS_FS="${FSTESTS_FS:-ext4 xfs}" \
+		DAXVM_ENV_FSTESTS_TESTS="${FSTESTS:-$FSTESTS_DEFAULT}" \
+		"$REPO/harness/vm.sh" --name "fstests-$k" --driver "$drv" -- /opt/daxvm/fstests.sh \
+		> "$out/$k.txt" 2>&1 || rc=1
+	echo "$k: $(( $(date +%s) - start )) s" | tee -a "$out/times.txt"
+	grep -E '^(Ran|Not run|Failures|Passed all)' "$out/$k.txt" || true
+done
+
+python3 "$REPO/harness/fstests_report.py" "$out/results" $kernels > "$out/table.md" || rc=1
+cat "$out/table.md"
+echo "fstests: results in $out"
+exit $rc

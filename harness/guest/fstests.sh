@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Runs inside the VM: fstests on two fsdax namespaces (TEST and SCRATCH), for each file system of $FSTESTS_FS, with the pmem
+# driver the harness loaded. fstests needs a whole userland (bash, perl,
+# GNU tools, xfsprogs), so it runs chrooted in the host's root, shared
+# read-only over 9p (vm.sh DAXVM_HOSTROOT=1) with the guest's own /proc,
+# /sys, /dev and writable /tmp, /run, /var/tmp and /mnt; results go to the
+# "results" share. fstests itself is in $FSTESTS_DIR, a host path.
+#
+#   FSTESTS_DIR    fstests, built on the host
+#   FSTESTS_FS     "ext4 xfs" (default)
+#   FSTESTS_TESTS  the tests or groups to run ("-g dax" by default)
+#   FSTESTS_LABEL  the results subdirectory (<kernel>-<driver>)
+set -u
+R=/host
+dir=${FSTESTS_DIR:?}
+label=${FSTESTS_LABEL:-run}
+
+mkdir -p $R
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288 hostroot $R || exit 1
+mount -t proc proc $R/proc
+mount -t sysfs sysfs $R/sys
+mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
+mount -t devtmpfs devtmpfs $R/dev
+mount -t devpts devpts $R/dev/pts
+mount -t tmpfs tmpfs $R/dev/shm
+for d in tmp run var/tmp mnt; do
+	mount -t tmpfs tmpfs $R/$d
+done
+mkdir -p $R/mnt/test $R/mnt/scratch $R/mnt/results
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 results $R/mnt/results || exit 1
+
+# Two fsdax namespaces: the label-less namespaces of the two e820 regions
+# (vm.sh DAXVM_E820_TWO=1), a bus with no command interface, where a reset
+# clears by forgetting on both kernels that offer it.
+devs=
+for b in /sys/bus/nd/devices/ndbus*; do
+	[ "$(cat "$b/provider" 2>/dev/null)" = e820 ] || continue
+	for r in "$b"/region*; do
+		[ -e "$r" ] || continue
+		ns=namespace${r##*/region}.0
+		json=$(ndctl create-namespace -f -e "$ns" --mode=fsdax --map=dev) ||
+			{ echo "fstests: making $ns fsdax failed"; exit 1; }
+		dev=$(echo "$json" | sed -n 's/.*"blockdev":"\([^"]*\)".*/\1/p')
+		devs="$devs /dev/$dev"
+	done
+done
+[ "$(echo $devs | wc -w)" = 2 ] || { echo "fstests: want two e820 namespaces, have:$devs"; exit 1; }
+set -- $devs
+test_dev=$1 scratch_dev=$2
+echo "fstests: TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev," \
+     "driver $(basename "$(readlink /sys/block/${test_dev#/dev/}/device/driver)")"
+
+rc=0
+for fs in ${FSTESTS_FS:-ext4 xfs}; do
+	case $fs in
+	ext4) opts="-o dax" ;;
+	xfs) opts="-o dax=always" ;;
+	esac
+	cat > $R/tmp/local.config <<EOF
+export FSTYP=$fs
+export TEST_DEV=$test_dev
+export TEST_DIR=/mnt/test
+export SCRATCH_DEV=$scratch_dev
+export SCRATCH_MNT=/mnt/scratch
+export MOUNT_OPTIONS="$opts"
+export TEST_FS_MOUNT_OPTS="$opts"
+export RESULT_BASE=/mnt/results/$label/$fs
+EOF
+	mkdir -p $R/mnt/results/$label/$fs
+	chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
+		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+		HOST_OPTIONS=/tmp/local.config /bin/bash -c "
+			case $fs in
+			ext4) mkfs.ext4 -q -F $test_dev ;;
+			xfs) mkfs.xfs -q -f $test_dev ;;
+			esac
+			cd '$dir' && ./check -R xunit ${FSTESTS_TESTS:--g dax}" || rc=1
+	umount $R/mnt/test $R/mnt/scratch 2>/dev/null
+done
+exit $rc
