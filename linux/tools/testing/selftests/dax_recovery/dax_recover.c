@@ -528,6 +528,108 @@ out_free:
 }
 
 /*
+ * The DAX core's fault injection point fail_dax_copy_mc, for this task only:
+ * while @on, every machine-check safe copy of a DAX read copies nothing, as
+ * consumed poison at its first byte would. 0 or -errno.
+ */
+static int core_mc_fault(bool on)
+{
+	const char *dir = "fail_dax_copy_mc";
+	int fd = open("/proc/self/make-it-fail", O_WRONLY);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, on ? "1" : "0", 1) != 1)
+		ret = -errno;
+	close(fd);
+	return ret ?:
+	       dax_debugfs_write(dir, "verbose", "0") ?:
+	       dax_debugfs_write(dir, "task-filter", "Y") ?:
+	       dax_debugfs_write(dir, "interval", "1") ?:
+	       dax_debugfs_write(dir, "space", "0") ?:
+	       dax_debugfs_write(dir, "probability", "%d", on ? 100 : 0) ?:
+	       dax_debugfs_write(dir, "times", "%d", on ? -1 : 0);
+}
+
+/*
+ * A plain read whose first byte is poison that no list knew of (the
+ * machine-check safe copy stops before copying anything) fails with EIO,
+ * not EFAULT, on a clean page and on a page with known poison further on,
+ * and reports the rest of the poisoned sector as lost (on XFS, the health
+ * monitor's DIOREAD range is exactly that); a buffer that faults still
+ * gives EFAULT, and the file reads back whole once the copy works again.
+ */
+TEST_F(fs, plain_read_consumed_poison)
+{
+	const struct range bad[] = { { 3 * DAX_PAGE + 5 * DAX_SECTOR, DAX_SECTOR } };
+	const off_t mid = DAX_PAGE + 700;
+	struct {
+		struct file_handle fh;
+		unsigned char bytes[MAX_HANDLE_SZ];
+	} h = { .fh.handle_bytes = MAX_HANDLE_SZ };
+	uint8_t *buf = malloc(FLEN), *lost = calloc(1, FLEN), *want = calloc(1, FLEN);
+	struct dax_hm_req req = { 0 };
+	int fan, fd, dir, hm, mnt_id;
+	bool xfs = !strcmp(variant->fstype, "xfs");
+	struct stat st;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, lost);
+	ASSERT_NE(NULL, want);
+	fan = error_listener();
+	ASSERT_GE(fan, 0) TH_LOG("fanotify: %s", strerror(errno));
+	dir = open(MNT, O_RDONLY | O_DIRECTORY);
+	ASSERT_GE(dir, 0);
+	hm = xfs ? ioctl(dir, DAX_HM_IOC, &req) : -1;
+	ASSERT_TRUE(!xfs || hm >= 0) TH_LOG("XFS_IOC_HEALTH_MONITOR: %s", strerror(errno));
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, ARRAY_SIZE(bad)));
+	ASSERT_EQ(0, name_to_handle_at(fd, "", &h.fh, &mnt_id, AT_EMPTY_PATH));
+	ASSERT_EQ(0, fstat(fd, &st));
+
+	/* Without the point: a buffer that faults is the caller's EFAULT. */
+	EXPECT_EQ(-1, pread(fd, (void *)8, 100, 0));
+	EXPECT_EQ(EFAULT, errno);
+
+	ASSERT_EQ(0, core_mc_fault(true)) TH_LOG("fail_dax_copy_mc: %s", strerror(errno));
+	memset(buf, 0xa5, FLEN);
+	EXPECT_EQ(-1, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(EIO, errno);
+	EXPECT_EQ(-1, pread(fd, buf, 100, mid));
+	EXPECT_EQ(EIO, errno);
+	/* Page 3: known poison at its sector 5, consumed poison at its start. */
+	EXPECT_EQ(-1, pread(fd, buf, DAX_PAGE, 3 * DAX_PAGE));
+	EXPECT_EQ(EIO, errno);
+	ASSERT_EQ(0, core_mc_fault(false));
+	for (int i = 0; i < FLEN; i++)
+		if (buf[i] != 0xa5) {
+			EXPECT_EQ(0xa5, buf[i]) TH_LOG("byte %d of the buffer written", i);
+			break;
+		}
+
+	EXPECT_EQ(3, error_reports(fan, &h.fh, 5000));
+	if (xfs) {
+		memset(want, 1, DAX_SECTOR);
+		memset(want + mid, 1, 100);
+		memset(want + 3 * DAX_PAGE, 1, DAX_SECTOR);
+		EXPECT_EQ(3, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DIOREAD, lost, FLEN, 5000));
+		EXPECT_EQ(0, memcmp(lost, want, FLEN));
+	}
+
+	/* The copy works again: the file is whole up to its known poison. */
+	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
+	EXPECT_EQ(-1, dax_check(buf, bad[0].off, OLD, 0));
+	EXPECT_EQ(1, error_reports(fan, &h.fh, 5000));
+	close(hm);
+	close(dir);
+	close(fan);
+	close(fd);
+	free(buf);
+	free(lost);
+	free(want);
+}
+
+/*
  * dax_salvage, the example for operators, lists exactly the lost ranges: on
  * XFS from the health monitor in its one salvage pass, on ext4 with plain
  * reads; and says which.
