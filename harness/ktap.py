@@ -178,6 +178,20 @@ def workload(path):
             f'{ops} stress operations in {runs} runs ({secs:.0f} s)')
 
 
+def program_times(path):
+    """The longest run of each program over the suites (# daxvm-time lines)."""
+    longest = {}
+    with open(path, errors='replace') as f:
+        for line in f:
+            m = re.match(r'^# daxvm-time: (\S+) (\d+)$', line.rstrip('\n'))
+            if m:
+                longest[m.group(1)] = max(longest.get(m.group(1), 0), int(m.group(2)))
+    if not longest:
+        return ''
+    slow = sorted(longest.items(), key=lambda kv: -kv[1])
+    return 'longest program runs: ' + ', '.join(f'{p} {s} s' for p, s in slow)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--output', required=True, help="the guest's output (output.log)")
@@ -208,6 +222,9 @@ def main():
     volume = workload(args.output)
     if volume:
         print(volume)
+    times = program_times(args.output)
+    if times:
+        print(times)
     for name in tally.failures:
         print(f'FAILED: {name}')
     last = f'{tally.passed} passed, {tally.failed} failed'

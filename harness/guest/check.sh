@@ -22,6 +22,28 @@
 # "-t dax_recovery:dax_testbed" runs one program. DAXVM_DRIVERS and
 # DAXVM_BUSES override the lists.
 cd /opt/kselftest || exit 1
+set -o pipefail
+
+# run_kselftest.sh, with a line "# daxvm-time: <program> <seconds>" after
+# each program's result: what the kselftest timeout (settings) must cover.
+run_timed() {
+	./run_kselftest.sh "$@" | {
+		t0=$(cut -d' ' -f1 /proc/uptime)
+		while IFS= read -r l; do
+			echo "$l"
+			case $l in
+			"ok "*" selftests: "*|"not ok "*" selftests: "*)
+				t=$(cut -d' ' -f1 /proc/uptime)
+				p=${l#* selftests: dax_recovery: }
+				echo "# daxvm-time: ${p%% *}" \
+				     "$(awk -v a="$t0" -v b="$t" 'BEGIN { printf "%.0f", b - a }')"
+				t0=$t
+				;;
+			esac
+		done
+	}
+}
+
 rc=0
 buses=${DAXVM_BUSES:-testbus e820 nfit}
 for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
@@ -47,14 +69,13 @@ for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 			continue
 		fi
 		echo "daxvm: pmem driver $drv, bus $bus ($kind), $ns"
+		export DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind \
+		       DAXVM_PMEM_DRIVER=$drv DAX_RECOVERY_DRIVER=$drv
 		if [ "$bus" = nfit ]; then
-			DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind DAXVM_PMEM_DRIVER=$drv \
-			DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh \
-				-t dax_recovery:dax_bus -t dax_recovery:dax_testbed \
+			run_timed -t dax_recovery:dax_bus -t dax_recovery:dax_testbed \
 				-t dax_recovery:dax_driver || rc=1
 		else
-			DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind DAXVM_PMEM_DRIVER=$drv \
-			DAX_RECOVERY_DRIVER=$drv ./run_kselftest.sh "$@" || rc=1
+			run_timed "$@" || rc=1
 		fi
 	done
 done

@@ -40,6 +40,8 @@ kernel::module_nd_driver! {
     authors: ["Seed dca4debd maintainers <maintainers@users.noreply.r-seed-dca4debd.example>"],
     description: "NVDIMM Persistent Memory Driver (Rust)",
     license: "GPL v2",
+    // MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_IO), (..._PMEM), as nd_pmem.
+    alias: ["nd:t4*", "nd:t5*"],
 }
 
 const CACHE_LINE: usize = 64;
