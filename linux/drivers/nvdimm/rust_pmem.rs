@@ -34,6 +34,8 @@ use kernel::{
     ModuleMetadata,
 };
 
+use core::ops::Range;
+
 kernel::module_nd_driver! {
     type: RustPmem,
     name: "rust_pmem",
@@ -548,6 +550,15 @@ fn usable_pages(
     }
 }
 
+/// The part of `bad`, a range the known-bad list found for `start..end`, that lies in
+/// `start..end`, if any: the list answers in whole sectors, and a range may start before.
+fn clip_bad(start: DataPos, end: DataPos, bad: Option<BadRange>) -> Option<Range<DataPos>> {
+    let r = bad?;
+    let from = Sector(r.start).pos().max(start);
+    let to = Sector(r.end()).pos().min(end);
+    (from < to).then_some(from..to)
+}
+
 /// Splits the data bytes `at..end` at the first known-bad range `bad` found for their sectors:
 /// returns `(good, 0)`, the good bytes from `at`, or `(0, bad)`, the bad bytes from `at` if `at`
 /// is in the range.
@@ -657,6 +668,17 @@ impl dax::Operations for PmemDax {
                 pr_debug!("rust_pmem: recovery write failed: {e:?}\n");
                 0
             })
+    }
+
+    fn known_bad_range(pmem: ArcBorrow<'_, Pmem>, pos: u64, len: usize) -> Option<Range<u64>> {
+        let start = DataPos(pos);
+        let end = DataPos(pos.checked_add(u64::from_safe_cast(len))?);
+        if start >= end || pmem.bb.is_empty() {
+            return None;
+        }
+        let first = start.sector();
+        let bad = pmem.bb.check(first.0, end.0.div_ceil(SECTOR) - first.0);
+        clip_bad(start, end, bad).map(|r| r.start.0..r.end.0)
     }
 
     fn recovery_copy_to_iter(
@@ -1048,6 +1070,27 @@ mod tests {
         assert_eq!(
             split_at_bad(DataPos(0), DataPos(1000), bad(4, 2)),
             Ok((1000, 0))
+        );
+    }
+
+    #[test]
+    fn clip_bad_ranges() {
+        // Nothing bad, or a range past the end: nothing.
+        assert_eq!(clip_bad(DataPos(0), DataPos(4096), None), None);
+        assert_eq!(clip_bad(DataPos(0), DataPos(1000), bad(4, 2)), None);
+        // A range further on: from its first byte.
+        assert_eq!(
+            clip_bad(DataPos(100), DataPos(5000), bad(4, 2)),
+            Some(DataPos(2048)..DataPos(3072))
+        );
+        // One that starts before, or ends after: clipped to the request.
+        assert_eq!(
+            clip_bad(DataPos(2100), DataPos(2200), bad(4, 2)),
+            Some(DataPos(2100)..DataPos(2200))
+        );
+        assert_eq!(
+            clip_bad(DataPos(3000), DataPos(8192), bad(0, 8)),
+            Some(DataPos(3000)..DataPos(4096))
         );
     }
 

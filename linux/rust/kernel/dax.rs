@@ -16,12 +16,13 @@ use crate::{
     error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapOps, PmemMapping},
+    num::casts::FromSafeCast,
     page::PAGE_SIZE,
     prelude::*,
     sync::atomic::{Atomic, Relaxed},
     types::ForeignOwnable,
 };
-use core::{ffi::c_void, marker::PhantomData, ptr::NonNull};
+use core::{ffi::c_void, marker::PhantomData, ops::Range, ptr::NonNull};
 
 pub mod sector;
 
@@ -175,6 +176,19 @@ pub trait Operations: Sized {
     ) -> usize {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
+
+    /// Finds the first run of known-bad bytes (the driver's list of the device's media errors) in
+    /// the `len` bytes at byte `pos` of the device, clipped to them, or `None` if they hold none.
+    ///
+    /// Without it the DAX core knows of no bad bytes, and a read over poison fails as a whole.
+    /// An answer that does not lie within the range asked about counts as `None`.
+    fn known_bad_range(
+        _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
+        _pos: u64,
+        _len: usize,
+    ) -> Option<Range<u64>> {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
 }
 
 /// [`Operations::recovery_write`] or [`Operations::recovery_copy_from_iter`].
@@ -245,6 +259,11 @@ impl<T: Operations> Device<T> {
         },
         recovery_copy_from_iter: if T::HAS_RECOVERY_COPY_FROM_ITER {
             Some(Self::recovery_copy_from_iter_callback)
+        } else {
+            None
+        },
+        known_bad_range: if T::HAS_KNOWN_BAD_RANGE {
+            Some(Self::known_bad_range_callback)
         } else {
             None
         },
@@ -387,6 +406,33 @@ impl<T: Operations> Device<T> {
             }
             Err(e) => e.to_errno() as isize,
         }
+    }
+
+    extern "C" fn known_bad_range_callback(
+        dax: *mut bindings::dax_device,
+        pos: u64,
+        len: usize,
+        bad_pos: *mut u64,
+        bad_len: *mut u64,
+    ) -> bool {
+        // SAFETY: Called by the DAX core on a device of this type.
+        let Some(data) = (unsafe { Self::data(dax) }) else {
+            return false;
+        };
+        let Some(bad) = T::known_bad_range(data, pos, len) else {
+            return false;
+        };
+        // The DAX core sizes copies from the answer: one outside the range is not passed on.
+        let end = pos.saturating_add(u64::from_safe_cast(len));
+        if bad.is_empty() || bad.start < pos || bad.end > end {
+            return false;
+        }
+        // SAFETY: The out pointers are valid for writes, per the C contract.
+        unsafe {
+            *bad_pos = bad.start;
+            *bad_len = bad.end - bad.start;
+        }
+        true
     }
 
     extern "C" fn zero_page_range_callback(
