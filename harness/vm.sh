@@ -147,7 +147,10 @@ splat+='[-]+\[ cut here \][-]+|Call Trace:|refcount_t: |list_(add|del) corruptio
 # a WARNING or BUG near one still is.
 expected='vmalloc error:|page allocation failure:|__kmem_cache_create_args\(.*\) failed with error|'
 expected+='FAULT_INJECTION: forcing a failure'
-awk -v splat="$splat" -v expected="$expected" '
+# The patterns go through the environment: awk -v would process their
+# backslashes as string escapes (gawk warns and drops them).
+SPLAT=$splat EXPECTED=$expected awk '
+	BEGIN { splat = ENVIRON["SPLAT"]; expected = ENVIRON["EXPECTED"] }
 	$0 ~ expected { near = NR }
 	$0 ~ splat {
 		if ($0 ~ /Call Trace:/ && near && NR - near <= 8)
