@@ -19,7 +19,7 @@ use kernel::{
     dax::{
         self,
         sector::{PageChunks, PAGE_BYTES, PAGE_SECTORS},
-        AccessMode, DirectAccess,
+        AccessMode, DirectAccess, Zeroed,
     },
     fault_inject::FaultAttr,
     iov::{IovIterDest, IovIterSource},
@@ -292,17 +292,23 @@ impl Pmem {
         done
     }
 
-    /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros.
-    /// Returns the bytes copied; fewer than `bytes` if `iter` faulted or the range is not in
-    /// the data.
+    /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros and
+    /// telling `zeroed` each run of them. Returns the bytes copied; fewer than `bytes` if `iter`
+    /// faulted or the range is not in the data.
     ///
     /// Allocates nothing: a read for recovery must not fail for want of memory.
-    fn recovery_read(&self, pos: DataPos, bytes: usize, iter: &mut IovIterDest<'_>) -> usize {
+    fn recovery_read(
+        &self,
+        pos: DataPos,
+        bytes: usize,
+        iter: &mut IovIterDest<'_>,
+        zeroed: &mut Zeroed<'_>,
+    ) -> usize {
         let end = pos.add(bytes);
         let mut at = pos;
         let mut done = 0;
         while at < end {
-            let Ok((n, go_on)) = self.recovery_read_step(at, end, iter) else {
+            let Ok((n, go_on)) = self.recovery_read_step(at, end, iter, zeroed) else {
                 break;
             };
             at = at.add(n);
@@ -314,13 +320,15 @@ impl Pmem {
         done
     }
 
-    /// Reads from `at` up to the next change between good and bad bytes before `end` to `iter`.
-    /// Returns the bytes copied, and `false` if `iter` faulted.
+    /// Reads from `at` up to the next change between good and bad bytes before `end` to `iter`,
+    /// telling `zeroed` the bytes it read as zeros. Returns the bytes copied, and `false` if
+    /// `iter` faulted.
     fn recovery_read_step(
         &self,
         at: DataPos,
         end: DataPos,
         iter: &mut IovIterDest<'_>,
+        zeroed: &mut Zeroed<'_>,
     ) -> Result<(usize, bool)> {
         let sector = at.sector();
         let nr = end.0.div_ceil(SECTOR) - sector.0;
@@ -344,6 +352,7 @@ impl Pmem {
             }
         }
         let n = Self::zeros_to_iter(bad, iter);
+        zeroed.report(at.add(done).0, u64::from_safe_cast(n));
         Ok((done + n, n == bad))
     }
 
@@ -687,10 +696,11 @@ impl dax::Operations for PmemDax {
         addr: *mut core::ffi::c_void,
         bytes: usize,
         iter: &mut IovIterDest<'_>,
+        zeroed: &mut Zeroed<'_>,
     ) -> usize {
         // An address outside the data is copied nothing, which the DAX core fails with EIO.
         pmem.data_pos(addr)
-            .map_or(0, |pos| pmem.recovery_read(pos, bytes, iter))
+            .map_or(0, |pos| pmem.recovery_read(pos, bytes, iter, zeroed))
     }
 
     fn recovery_copy_from_iter(

@@ -154,13 +154,15 @@ pub trait Operations: Sized {
     }
 
     /// Copies `bytes` bytes at `addr` (of page `pgoff`, mapped with [`AccessMode::RecoveryRead`])
-    /// to `iter`, reading poisoned bytes as zeros. Returns the bytes copied.
+    /// to `iter`, reading poisoned bytes as zeros and telling `zeroed` each run of them. Returns
+    /// the bytes copied.
     fn recovery_copy_to_iter(
         _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
         _pgoff: u64,
         _addr: *mut c_void,
         _bytes: usize,
         _iter: &mut IovIterDest<'_>,
+        _zeroed: &mut Zeroed<'_>,
     ) -> usize {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
@@ -199,6 +201,56 @@ type RecoveryWriteOp<T> = fn(
     usize,
     &mut IovIterSource<'_>,
 ) -> usize;
+
+/// Where a recovery read tells the DAX core which bytes it returned as zeros: the C
+/// `struct dax_zeroed`, handed to [`Operations::recovery_copy_to_iter`].
+///
+/// Poison met during a copy is as precise as the copy reports it (a cache line), finer than the
+/// known-bad list that records it (a sector): only the driver knows which bytes it could not read.
+///
+/// What is reported is clipped to the bytes the read was asked for, so that the caller's record
+/// of what a read could not return never goes beyond the read.
+///
+/// # Invariants
+///
+/// `ptr` is NULL or a `struct dax_zeroed` valid for `'a`, with a `zeroed` callback that may be
+/// called at any time during `'a`; `range` holds the device bytes of the read.
+pub struct Zeroed<'a> {
+    ptr: *mut bindings::dax_zeroed,
+    range: Range<u64>,
+    _p: PhantomData<&'a mut bindings::dax_zeroed>,
+}
+
+impl Zeroed<'_> {
+    /// Wraps `ptr`, for a read of the device bytes `range`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` is NULL or valid, with its callback, for the lifetime of the result.
+    unsafe fn from_raw(ptr: *mut bindings::dax_zeroed, range: Range<u64>) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self {
+            ptr,
+            range,
+            _p: PhantomData,
+        }
+    }
+
+    /// Tells the caller that `len` bytes at byte `pos` of the device were copied as zeros.
+    pub fn report(&mut self, pos: u64, len: u64) {
+        let from = pos.max(self.range.start);
+        let to = pos.saturating_add(len).min(self.range.end);
+        if self.ptr.is_null() || from >= to {
+            return;
+        }
+        // SAFETY: By the type invariant `ptr` is valid.
+        let Some(f) = (unsafe { (*self.ptr).zeroed }) else {
+            return;
+        };
+        // SAFETY: By the type invariant the callback may be called with `ptr` now.
+        unsafe { f(self.ptr, from, to - from) };
+    }
+}
 
 /// Properties of a new [`Device`].
 #[derive(Clone, Copy, Debug, Default)]
@@ -491,6 +543,7 @@ impl<T: Operations> Device<T> {
         addr: *mut c_void,
         bytes: usize,
         iter: *mut bindings::iov_iter,
+        z: *mut bindings::dax_zeroed,
     ) -> usize {
         // SAFETY: Called by the DAX core on a device of this type.
         let Some(data) = (unsafe { Self::data(dax) }) else {
@@ -498,7 +551,15 @@ impl<T: Operations> Device<T> {
         };
         // SAFETY: `iter` is a valid destination iterator for the duration of the call.
         let iter = unsafe { IovIterDest::from_raw(iter) };
-        T::recovery_copy_to_iter(data, pgoff as u64, addr, bytes, iter)
+        // The device bytes of the read: `addr` is in page `pgoff`, and the device's pages are
+        // mapped whole.
+        let start = (pgoff as u64)
+            .saturating_mul(u64::from_safe_cast(PAGE_SIZE))
+            .saturating_add(u64::from_safe_cast(addr.addr() % PAGE_SIZE));
+        let range = start..start.saturating_add(u64::from_safe_cast(bytes));
+        // SAFETY: `z` is NULL or valid for the duration of the call, per the C contract.
+        let mut zeroed = unsafe { Zeroed::from_raw(z, range) };
+        T::recovery_copy_to_iter(data, pgoff as u64, addr, bytes, iter, &mut zeroed)
     }
 
     extern "C" fn recovery_copy_from_iter_callback(

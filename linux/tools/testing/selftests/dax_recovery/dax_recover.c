@@ -468,8 +468,9 @@ static int hm_ranges(int hm, uint64_t ino, uint32_t type, uint8_t *lost, size_t 
  * On XFS the health monitor receives the ranges with their file position:
  * taken together, the DATALOST ranges after an IGNORE read are exactly the
  * bytes it returned as zeros (several ranges, one across a page boundary,
- * the last sector of the file), and the DIOREAD range of a plain read is
- * the bad run it stopped at. ext4 has no such monitor (the ioctl is XFS's).
+ * the last sector of the file, and poison the copy met, from the byte it
+ * stopped at), and the DIOREAD range of a plain read is the bad run it
+ * stopped at. ext4 has no such monitor (the ioctl is XFS's).
  */
 TEST_F(fs, lost_ranges_health_monitor)
 {
@@ -517,6 +518,35 @@ TEST_F(fs, lost_ranges_health_monitor)
 	EXPECT_EQ((ssize_t)bad[0].off, pread(fd, buf, FLEN, 0));
 	EXPECT_EQ(1, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DIOREAD, lost, FLEN, 5000));
 	EXPECT_EQ(0, memcmp(lost, want, FLEN));
+
+	/*
+	 * Poison the copy meets, 100 bytes into sector 2 of page 6: the read
+	 * returns zeros from there to the end of the sector, and the ranges
+	 * reported are those bytes, not the whole sector the driver records.
+	 */
+	{
+		const off_t hit = 6 * DAX_PAGE + 2 * DAX_SECTOR + 100;
+		const struct range all[] = {
+			bad[0], bad[1], { hit, DAX_SECTOR - 100 }, bad[2],
+		};
+		int64_t sec = dax_file_sector(fd, 6 * DAX_PAGE);
+
+		ASSERT_GE(sec, 0);
+		ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
+					   (sec + 2) * DAX_SECTOR + 100, 0));
+		memset(lost, 0, FLEN);
+		memset(want, 0, FLEN);
+		memset(buf, 0xa5, FLEN);
+		EXPECT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+		EXPECT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
+		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, all, ARRAY_SIZE(all)));
+		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+			memset(want + all[i].off, 1, all[i].len);
+		EXPECT_LE(4, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DATALOST, lost, FLEN, 5000));
+		EXPECT_EQ(0, memcmp(lost, want, FLEN));
+		/* The driver recorded the sector as known-bad. */
+		EXPECT_EQ((int)ARRAY_SIZE(bad) + 1, dax_badblocks_count(&self->dev));
+	}
 out:
 	close(hm);
 	close(dir);
