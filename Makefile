@@ -45,7 +45,8 @@ check: base
 check-debug: base
 	@DAX_BUILD=$${DAX_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dax-recovery}/build-debug \
 	 DAX_VMDIR=$${DAX_CACHE:-$${XDG_CACHE_HOME:-$$HOME/.cache}/dax-recovery}/vm-debug \
-	 DAX_CONFIG_EXTRA=debug.config DAXVM_TIMEOUT=$${DAXVM_TIMEOUT:-7200} $(H)/check.sh
+	 DAX_CONFIG_EXTRA=debug.config DAXVM_TIMEOUT=$${DAXVM_TIMEOUT:-7200} \
+	 DAXVM_ENV_DAXVM_KSELFTEST_TIMEOUT=$${DAXVM_KSELFTEST_TIMEOUT:-1800} $(H)/check.sh
 
 run: build
 	@$(H)/vm.sh --name run -- /opt/daxvm/demo.sh

@@ -26,8 +26,9 @@ set -o pipefail
 
 # run_kselftest.sh, with a line "# daxvm-time: <program> <seconds>" after
 # each program's result: what the kselftest timeout (settings) must cover.
+# DAXVM_KSELFTEST_TIMEOUT overrides that timeout (make check-debug).
 run_timed() {
-	./run_kselftest.sh "$@" | {
+	./run_kselftest.sh ${DAXVM_KSELFTEST_TIMEOUT:+-o "$DAXVM_KSELFTEST_TIMEOUT"} "$@" | {
 		t0=$(cut -d' ' -f1 /proc/uptime)
 		while IFS= read -r l; do
 			echo "$l"
