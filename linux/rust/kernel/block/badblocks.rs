@@ -12,7 +12,6 @@
 use crate::{bindings, error::to_result, prelude::*, types::Opaque};
 use core::{
     pin::Pin,
-    ptr::NonNull,
     sync::atomic::{AtomicPtr, Ordering},
 };
 use pin_init::{pin_data, pinned_drop, PinInit};
@@ -123,30 +122,6 @@ impl BadBlocks {
             }),
             sysfs: AtomicPtr::new(core::ptr::null_mut()),
         })
-    }
-
-    /// Returns the raw `struct badblocks`, for C interfaces that take one (for instance the
-    /// `bb` member of a `struct gendisk`).
-    ///
-    /// The pointer is valid for as long as `self` is.
-    #[inline]
-    pub(crate) fn as_raw(&self) -> *mut bindings::badblocks {
-        self.inner.get()
-    }
-
-    /// Makes every change of the list wake the sysfs file `kn` (pollers of
-    /// `/sys/block/<disk>/badblocks`), as C drivers do with `sysfs_notify_dirent()`.
-    ///
-    /// # Safety
-    ///
-    /// `kn` is a kernfs node whose reference the caller hands over to the list.
-    pub(crate) unsafe fn set_sysfs(&self, kn: NonNull<bindings::kernfs_node>) {
-        let old = self.sysfs.swap(kn.as_ptr(), Ordering::AcqRel);
-        if !old.is_null() {
-            // SAFETY: By the type invariant the list held a reference to `old`, which it no
-            // longer stores.
-            unsafe { bindings::sysfs_put(old) };
-        }
     }
 
     /// Wakes the pollers of the list's sysfs file, if it has one.
