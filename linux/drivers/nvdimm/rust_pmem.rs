@@ -292,6 +292,12 @@ impl Pmem {
         done
     }
 
+    /// The first known-bad range of the sectors that hold `start..end`, as the list has it.
+    fn bad_in(&self, start: DataPos, end: DataPos) -> Option<BadRange> {
+        let first = start.sector();
+        self.bb.check(first.0, end.0.div_ceil(SECTOR) - first.0)
+    }
+
     /// Reads `bytes` bytes at data position `pos` to `iter`, reading bad bytes as zeros and
     /// telling `zeroed` each run of them. Returns the bytes copied; fewer than `bytes` if `iter`
     /// faulted or the range is not in the data.
@@ -330,9 +336,7 @@ impl Pmem {
         iter: &mut IovIterDest<'_>,
         zeroed: &mut Zeroed<'_>,
     ) -> Result<(usize, bool)> {
-        let sector = at.sector();
-        let nr = end.0.div_ceil(SECTOR) - sector.0;
-        let (good, mut bad) = split_at_bad(at, end, self.bb.check(sector.0, nr))?;
+        let (good, mut bad) = split_at_bad(at, end, self.bad_in(at, end))?;
         let mut done = 0;
         if good > 0 {
             let (n, stop) = self.copy_good_to_iter(at, good, iter)?;
@@ -572,11 +576,9 @@ fn clip_bad(start: DataPos, end: DataPos, bad: Option<BadRange>) -> Option<Range
 /// returns `(good, 0)`, the good bytes from `at`, or `(0, bad)`, the bad bytes from `at` if `at`
 /// is in the range.
 fn split_at_bad(at: DataPos, end: DataPos, bad: Option<BadRange>) -> Result<(usize, usize)> {
-    match bad {
-        Some(r) if Sector(r.start).pos() <= at => {
-            Ok((0, span(at, Sector(r.end()).pos().min(end))?))
-        }
-        Some(r) => Ok((span(at, Sector(r.start).pos().min(end))?, 0)),
+    match clip_bad(at, end, bad) {
+        Some(r) if r.start == at => Ok((0, span(at, r.end)?)),
+        Some(r) => Ok((span(at, r.start)?, 0)),
         None => Ok((span(at, end)?, 0)),
     }
 }
@@ -685,9 +687,7 @@ impl dax::Operations for PmemDax {
         if start >= end || pmem.bb.is_empty() {
             return None;
         }
-        let first = start.sector();
-        let bad = pmem.bb.check(first.0, end.0.div_ceil(SECTOR) - first.0);
-        clip_bad(start, end, bad).map(|r| r.start.0..r.end.0)
+        clip_bad(start, end, pmem.bad_in(start, end)).map(|r| r.start.0..r.end.0)
     }
 
     fn recovery_copy_to_iter(
