@@ -117,13 +117,6 @@ impl Bio {
         self.len() == 0
     }
 
-    /// Returns the raw bio, for C interfaces that take one (for instance `nvdimm_flush()`,
-    /// which may end it asynchronously: see [`Bio::into_raw`]).
-    #[inline]
-    pub(crate) fn as_raw(&self) -> *mut bindings::bio {
-        self.ptr.as_ptr()
-    }
-
     /// Gives up ownership of the bio without ending it, for a C interface that ends it.
     #[inline]
     pub(crate) fn into_raw(self) -> *mut bindings::bio {
@@ -216,8 +209,6 @@ impl<'a> Iterator for Segments<'a> {
         // SAFETY: The bio is valid and `iter` is within it.
         let bv = unsafe { bindings::bio_iter_iovec(self.bio.ptr.as_ptr(), self.iter) };
         let seg = Segment {
-            page: bv.bv_page,
-            offset: bv.bv_offset as usize,
             len: bv.bv_len as usize,
             sector: self.iter.bi_sector,
             _bio: PhantomData,
@@ -232,13 +223,7 @@ impl<'a> Iterator for Segments<'a> {
 
 /// A piece of a [`Bio`]'s data: `len` bytes within one page of memory, for the sectors from
 /// [`Segment::sector`].
-///
-/// # Invariants
-///
-/// `page` is a page of a bio that lives for `'a`, and `offset + len <= PAGE_SIZE`.
 pub struct Segment<'a> {
-    page: *mut bindings::page,
-    offset: usize,
     len: usize,
     sector: u64,
     _bio: PhantomData<&'a Bio>,
@@ -261,24 +246,6 @@ impl Segment<'_> {
     #[inline]
     pub fn is_empty(&self) -> bool {
         self.len == 0
-    }
-
-    /// Calls `f` with the kernel address of the segment's first byte, mapped for the call.
-    ///
-    /// The bytes may be user memory of a direct I/O request that another thread writes at the
-    /// same time, so no reference to them may be formed: `f` may only copy to or from them with
-    /// raw primitives (`memcpy_flushcache()`, `copy_mc_to_kernel()`), never make a slice of them.
-    /// Hence crate-private: the copies are methods of the memory they copy to or from (those of
-    /// `PmemMapping`).
-    #[inline]
-    pub(crate) fn with_raw<R>(&self, f: impl FnOnce(*mut u8) -> R) -> R {
-        // SAFETY: By the type invariant `page` is valid; the mapping is undone below.
-        let base = unsafe { bindings::kmap_local_page(self.page) };
-        // `base + offset` is `len` bytes within the mapped page (type invariant).
-        let r = f(base.cast::<u8>().wrapping_add(self.offset));
-        // SAFETY: `base` was mapped above, and `f` has returned.
-        unsafe { bindings::kunmap_local(base) };
-        r
     }
 }
 
@@ -384,12 +351,6 @@ impl<T: Operations> Disk<T> {
             badblocks,
             _t: PhantomData,
         })
-    }
-
-    /// Returns the C `struct gendisk`.
-    #[inline]
-    pub(crate) fn as_raw(&self) -> *mut bindings::gendisk {
-        self.ptr.as_ptr()
     }
 
     /// Adds the disk to the system, below `parent`, with the sysfs group of DAX hosts

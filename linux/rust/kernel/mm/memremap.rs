@@ -60,10 +60,6 @@ impl PagemapConfig {
         end.wrapping_sub(start).wrapping_add(1)
     }
 
-    /// Returns a pointer to the C `struct dev_pagemap`, for subsystems that fill it in.
-    pub(crate) fn as_raw(&mut self) -> *mut bindings::dev_pagemap {
-        &mut self.0
-    }
 }
 
 impl Default for PagemapConfig {
@@ -289,17 +285,6 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// Returns the page frame number of byte `offset`.
     pub fn pfn(&self, offset: usize) -> u64 {
         self.phys_addr(offset) >> bindings::PAGE_SHIFT
-    }
-
-    /// Returns the kernel address of byte `offset`, for the abstractions that hand it to C
-    /// ([`DirectAccess`](crate::dax::DirectAccess)).
-    ///
-    /// Fails with `ERANGE` if `offset` is outside the mapping.
-    pub(crate) fn addr(&self, offset: usize) -> Result<*mut c_void> {
-        if offset > self.len {
-            return Err(ERANGE);
-        }
-        Ok(self.virt.as_ptr().wrapping_byte_add(offset))
     }
 
     /// Returns the offset of kernel address `addr`, if it lies in the mapping.
