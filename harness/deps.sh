@@ -12,7 +12,7 @@ PKGS=(
 	# selftests, linked statically into the initramfs
 	libc6-dev liburing-dev libaio-dev
 	# the VM and what runs inside it
-	qemu-system-x86 busybox-static ndctl daxctl xfsprogs e2fsprogs fio
+	qemu-system-x86 busybox-static ndctl daxctl dmsetup xfsprogs e2fsprogs fio
 )
 
 # make bench also draws a plot.

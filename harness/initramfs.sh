@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build $VMDIR/initramfs.cpio: busybox, the host's ndctl, mkfs.ext4, mkfs.xfs
+# Build $VMDIR/initramfs.cpio: busybox, the host's ndctl, dmsetup, mkfs.ext4, mkfs.xfs
 # and friends with their shared libraries, the kernel modules and the
 # installed kselftests. Rebuilt on every run; it takes a second or two.
 . "$(dirname "$0")/lib.sh"
@@ -22,6 +22,7 @@ HOST_BINS=(
 	/sbin/mke2fs /sbin/mkfs.ext4 /sbin/e2fsck /usr/sbin/filefrag
 	/sbin/mkfs.xfs /usr/sbin/xfs_io /sbin/xfs_repair
 	/usr/bin/timeout /usr/bin/cmp /usr/bin/sha256sum /usr/bin/stat
+	/sbin/dmsetup
 )
 copy_with_libs() {
 	local bin=$1 dst=$2
