@@ -88,11 +88,14 @@ FIXTURE_VARIANT_ADD(stack, striped_xfs) { .fstype = "xfs", .striped = true };
 
 FIXTURE_SETUP(stack)
 {
-	char why[256], bound[64];
+	char why[256], bound[64], table[256];
+	unsigned long long half;
 	const char *drv;
 	int ret;
 
-	self->created = self->mounted = self->poisoned = false;
+	self->created = false;
+	self->mounted = false;
+	self->poisoned = false;
 	if (dax_find_dev(&self->dev, why, sizeof(why)))
 		SKIP(return, "%s", why);
 	drv = getenv("DAX_RECOVERY_DRIVER");
@@ -109,17 +112,14 @@ FIXTURE_SETUP(stack)
 	ASSERT_EQ(0, dax_badblocks_count(&self->dev));
 
 	self->half = (self->dev.size / 2 / HALF_ALIGN) * HALF_ALIGN / DAX_SECTOR;
+	half = self->half;
 	if (variant->striped)
-		ret = dax_run("echo '0 %llu striped 2 %d %s 0 %s %llu' | "
-			      "dmsetup create --noudevsync " DM_NAME,
-			      2 * (unsigned long long)self->half, CHUNK, self->dev.path,
-			      self->dev.path, (unsigned long long)self->half);
+		snprintf(table, sizeof(table), "0 %llu striped 2 %d %s 0 %s %llu",
+			 2 * half, CHUNK, self->dev.path, self->dev.path, half);
 	else
-		ret = dax_run("printf '0 %llu linear %s %llu\\n%llu %llu linear %s 0\\n' | "
-			      "dmsetup create --noudevsync " DM_NAME,
-			      (unsigned long long)self->half, self->dev.path,
-			      (unsigned long long)self->half, (unsigned long long)self->half,
-			      (unsigned long long)self->half, self->dev.path);
+		snprintf(table, sizeof(table), "0 %llu linear %s %llu\\n%llu %llu linear %s 0",
+			 half, self->dev.path, half, half, half, self->dev.path);
+	ret = dax_run("printf '%s\\n' | dmsetup create --noudevsync " DM_NAME, table);
 	ASSERT_EQ(0, ret) TH_LOG("device mapper over %s: is CONFIG_BLK_DEV_DM set?",
 				 self->dev.path);
 	self->created = true;
@@ -141,14 +141,14 @@ FIXTURE_TEARDOWN_PARENT(stack)
 		EXPECT_EQ(0, dax_reset_badblocks(&self->dev));
 }
 
-/* The pmem sector under sector @s of the stacked device. */
-static uint64_t pmem_sector(const FIXTURE_DATA(stack) *self, bool striped, uint64_t s)
+/* The pmem sector under sector @s of the stacked device, of halves of @half sectors. */
+static uint64_t pmem_sector(uint64_t half, bool striped, uint64_t s)
 {
 	uint64_t chunk = s / CHUNK;
 
 	if (striped)
-		return chunk / 2 * CHUNK + s % CHUNK + (chunk % 2 ? self->half : 0);
-	return s < self->half ? s + self->half : s - self->half;
+		return chunk / 2 * CHUNK + s % CHUNK + (chunk % 2 ? half : 0);
+	return s < half ? s + half : s - half;
 }
 
 /* A file of FLEN pattern bytes, on DAX; returns its descriptor. */
@@ -183,7 +183,7 @@ TEST_F(stack, plain_read_stops_at_bad)
 	s = dax_file_sector(fd, bad);
 	ASSERT_GE(s, 0);
 	self->poisoned = true;
-	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self, variant->striped, s), 1));
+	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self->half, variant->striped, s), 1));
 
 	EXPECT_EQ(bad, pread(fd, buf, FLEN, 0));
 	EXPECT_EQ(-1, dax_check(buf, bad, OLD, 0));
@@ -218,8 +218,8 @@ TEST_F(stack, plain_read_bad_run_over_pages)
 	ASSERT_GE(s, 0);
 	ASSERT_GE(t, 0);
 	self->poisoned = true;
-	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self, variant->striped, s), 1));
-	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self, variant->striped, t), 1));
+	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self->half, variant->striped, s), 1));
+	ASSERT_EQ(0, dax_mark_bad(&self->dev, pmem_sector(self->half, variant->striped, t), 1));
 
 	EXPECT_EQ(bad, pread(fd, buf, FLEN, 0));
 	EXPECT_EQ(-1, dax_check(buf, bad, OLD, 0));
