@@ -13,8 +13,11 @@
 #   dax_bench recover   1, 16 and 256 bad sectors in a 64 MiB file:
 #                       RWF_IGNORE_HWERROR against the 7.3 workaround, then
 #                       RWF_RESET_HWERROR repairs against plain page writes
+#   dax_bench salvage   the same damage in a 64 MiB file on XFS (on the test
+#                       bus): dax_salvage finding the lost ranges from the
+#                       health monitor against finding them with plain reads
 #
-# BENCH_RECOVER=0 skips the dax_bench recover runs (the instruction-count
+# BENCH_RECOVER=0 skips the dax_bench recover and salvage runs (the instruction-count
 # pass of make bench does not need them).
 #
 # Round 0 is a warm-up. Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
@@ -30,9 +33,10 @@ MNT=/mnt/bench
 ns=$(/opt/daxvm/bus-ns.sh e820) || exit 1
 # Its block device: through its pfn claim in fsdax mode, its own on a
 # label-less region, which maps pages itself.
-devname() {
-	h=$(cat /sys/bus/nd/devices/"$ns"/holder 2>/dev/null)
-	basename "$(ls -d /sys/bus/nd/devices/"${h:-$ns}"/block/pmem*)"
+devname() {	# [namespace]
+	n=${1:-$ns}
+	h=$(cat /sys/bus/nd/devices/"$n"/holder 2>/dev/null)
+	basename "$(ls -d /sys/bus/nd/devices/"${h:-$n}"/block/pmem*)"
 }
 dev=/dev/$(devname)
 echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
@@ -67,6 +71,28 @@ reprobe() {
 	ndctl disable-namespace "$ns" >/dev/null && ndctl enable-namespace "$ns" >/dev/null || exit 1
 	dev=/dev/$(devname)
 	mountfs
+}
+
+# The salvage runs: XFS (whose health monitor hears of lost ranges) on the
+# test bus's namespace, where the series' kernel has one.
+SALVAGE=/opt/kselftest/dax_recovery/dax_salvage
+SMNT=/mnt/salvage
+sns=
+[ "${BENCH_RECOVER:-1}" = 1 ] && [ -x $SALVAGE ] && sns=$(/opt/daxvm/bus-ns.sh testbus 2>/dev/null)
+salvage() {	# driver round
+	sdev=/dev/$(devname "$sns")
+	mkfs.xfs -q -f -K "$sdev" && mkdir -p $SMNT && mount -o dax "$sdev" $SMNT || exit 1
+	for nbad in 1 16 256; do
+		/opt/daxvm/dax_bench salvage "$sdev" $SMNT/s 64 $nbad $SALVAGE |
+			sed "s/^bench /bench $1 $2 /" || exit 1
+		# forget the poison: re-probe the namespace
+		umount $SMNT &&
+			ndctl disable-namespace "$sns" >/dev/null &&
+			ndctl enable-namespace "$sns" >/dev/null || exit 1
+		sdev=/dev/$(devname "$sns")
+		mount -o dax "$sdev" $SMNT || exit 1
+	done
+	umount $SMNT || exit 1
 }
 
 bind "${DRIVERS%% *}"
@@ -113,6 +139,7 @@ round() {	# driver round
 	one "$d" "$r" blk-write-1M write 1M psync $b
 	one "$d" "$r" blk-randread-4K randread 4k psync $b
 	one "$d" "$r" blk-randwrite-4K randwrite 4k psync $b
+	[ -z "$sns" ] || salvage "$d" "$r"
 }
 
 # Round 0 warms up (the emulator's translation cache, the page tables, the

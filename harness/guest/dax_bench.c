@@ -24,6 +24,14 @@
  *	flags are not supported, those lines say "unsupported" and the
  *	poison stays (the caller re-probes the namespace).
  *
+ *   dax_bench salvage DEV FILE MIB NBAD DAX_SALVAGE
+ *	marks NBAD sectors of the file bad as recover does, then runs the
+ *	selftests' dax_salvage on it twice: as it chooses (on XFS, the lost
+ *	ranges from the health monitor, in its salvage pass) and with -s (a
+ *	second pass of plain reads), each checked to list exactly the NBAD
+ *	bad sectors, and reports the calls and the time each way took to
+ *	find them. The poison stays (the caller re-probes the namespace).
+ *
  * Output: "bench NAME VALUE UNIT" lines. The file is (re)written with the
  * selftests' pattern first, so content checks are exact; any mismatch or
  * unexpected error exits non-zero.
@@ -35,7 +43,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdbool.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/fs.h>
@@ -194,6 +204,77 @@ static int clean(int fd, size_t size)
 	return 0;
 }
 
+/* Mark one sector of each of @nbad pages bad (the fourth), pages evenly spread. */
+static void poison_pages(const struct dax_dev *dev, int fd, size_t size, int nbad, off_t *pages)
+{
+	for (int i = 0; i < nbad; i++) {
+		pages[i] = (off_t)i * (size / nbad) / DAX_PAGE * DAX_PAGE;
+		if (dax_poison_file(dev, fd, pages[i] + 3 * DAX_SECTOR, 1) < 0)
+			fail("marking a sector bad");
+	}
+}
+
+/*
+ * Run dax_salvage (@tool, with -s if @scan) on @file: the calls and the
+ * milliseconds it took to find the lost ranges, which must be @nbad
+ * sectors in @nbad ranges, found the way asked for.
+ */
+static void salvage_once(const char *tool, const char *file, int nbad, bool scan,
+			 int *calls, double *ms)
+{
+	char cmd[512], line[256];
+	bool how = false, sum = false;
+	long long lost;
+	int ranges, st;
+	FILE *out;
+
+	snprintf(cmd, sizeof(cmd), "%s %s%s /tmp/dax_bench_copy", tool, scan ? "-s " : "", file);
+	out = popen(cmd, "r");
+	if (!out)
+		fail("popen");
+	while (fgets(line, sizeof(line), out)) {
+		const char *tail = strrchr(line, ':');
+
+		if (!strncmp(line, "lost ranges: ", 13)) {
+			how = strstr(line, scan ? "found with plain reads (asked for)" :
+					    "from the XFS health monitor") && tail &&
+			      sscanf(tail, ": %d calls, %lf ms", calls, ms) == 2;
+		} else if (sscanf(line, "salvaged %*d of %*d bytes to %*s %lld bytes lost in %d",
+				  &lost, &ranges) == 2) {
+			sum = lost == (long long)nbad * DAX_SECTOR && ranges == nbad;
+		}
+	}
+	st = pclose(out);
+	unlink("/tmp/dax_bench_copy");
+	if (!how || !sum || !WIFEXITED(st) || WEXITSTATUS(st) != 1) {
+		fprintf(stderr, "dax_bench: %s: not the lost ranges expected, or not found %s\n",
+			cmd, scan ? "with plain reads" : "from the health monitor");
+		exit(1);
+	}
+}
+
+static int salvage(const struct dax_dev *dev, int fd, const char *file, size_t size,
+		   int nbad, const char *tool)
+{
+	off_t *pages = calloc(nbad, sizeof(*pages));
+	char name[64];
+	double ms;
+	int calls;
+
+	if (!pages)
+		fail("malloc");
+	poison_pages(dev, fd, size, nbad, pages);
+	for (int scan = 0; scan <= 1; scan++) {
+		salvage_once(tool, file, nbad, scan, &calls, &ms);
+		snprintf(name, sizeof(name), "salvage-%s-calls-%dbad", scan ? "scan" : "monitor", nbad);
+		print(name, calls, "calls");
+		snprintf(name, sizeof(name), "salvage-%s-ms-%dbad", scan ? "scan" : "monitor", nbad);
+		print(name, ms, "ms");
+	}
+	free(pages);
+	return 0;
+}
+
 static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 {
 	uint8_t *buf = malloc(size);
@@ -207,12 +288,7 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 
 	if (!buf || !pages)
 		fail("malloc");
-	/* One bad sector per poisoned page, the fourth, pages evenly spread. */
-	for (int i = 0; i < nbad; i++) {
-		pages[i] = (off_t)i * (size / nbad) / DAX_PAGE * DAX_PAGE;
-		if (dax_poison_file(dev, fd, pages[i] + 3 * DAX_SECTOR, 1) < 0)
-			fail("marking a sector bad");
-	}
+	poison_pages(dev, fd, size, nbad, pages);
 
 	/* Recovery: one call. */
 	memset(buf, 0xa5, size);
@@ -323,10 +399,12 @@ int main(int argc, char **argv)
 	size_t size;
 	int fd;
 
-	if (argc < 5 || (strcmp(argv[1], "clean") && strcmp(argv[1], "recover")) ||
-	    (!strcmp(argv[1], "recover") && argc < 6)) {
+	if (argc < 5 || (strcmp(argv[1], "clean") && strcmp(argv[1], "recover") &&
+			 strcmp(argv[1], "salvage")) ||
+	    (!strcmp(argv[1], "recover") && argc < 6) || (!strcmp(argv[1], "salvage") && argc < 7)) {
 		fprintf(stderr, "usage: dax_bench clean DEV FILE MIB\n"
-				"       dax_bench recover DEV FILE MIB NBAD\n");
+				"       dax_bench recover DEV FILE MIB NBAD\n"
+				"       dax_bench salvage DEV FILE MIB NBAD DAX_SALVAGE\n");
 		return 2;
 	}
 	snprintf(dev.path, sizeof(dev.path), "%s", argv[2]);
@@ -336,5 +414,7 @@ int main(int argc, char **argv)
 	fd = open_file(argv[3], size);
 	if (!strcmp(argv[1], "clean"))
 		return clean(fd, size);
+	if (!strcmp(argv[1], "salvage"))
+		return salvage(&dev, fd, argv[3], size, atoi(argv[5]), argv[6]);
 	return recover(&dev, fd, size, atoi(argv[5]));
 }

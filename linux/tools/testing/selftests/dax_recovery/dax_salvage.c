@@ -2,7 +2,7 @@
 /*
  * dax_salvage - recover a file on persistent memory with media errors
  *
- *   dax_salvage DAMAGED COPY [REPLICA]
+ *   dax_salvage [-s] DAMAGED COPY [REPLICA]
  *
  * Copies every readable byte of DAMAGED to COPY with
  * preadv2(RWF_IGNORE_HWERROR) (bad bytes become zeros) and reports the byte
@@ -10,7 +10,8 @@
  * file system's health monitor, to which the kernel reports every range a
  * read returned as zeros; elsewhere (ext4), or if the monitor cannot be
  * opened or dropped events, it finds them with plain reads, which stop at
- * the first bad byte. It says which it used.
+ * the first bad byte; -s asks for the plain reads even on XFS. It says which
+ * it used, and how many calls and how long finding the ranges took.
  *
  * With REPLICA, a good copy of the file from elsewhere, it then repairs
  * DAMAGED in place: each lost range is rewritten from the replica
@@ -32,6 +33,8 @@
 #include <libgen.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 
@@ -51,6 +54,9 @@ struct lost {
 	off_t off;
 	off_t len;
 };
+
+/* The calls made to find the lost ranges (reads of the file or the monitor). */
+static int find_calls;
 
 static ssize_t rw2(int fd, int write, void *buf, size_t len, off_t off, int flags)
 {
@@ -75,6 +81,8 @@ static int find_lost(int fd, off_t size, struct lost **out, int *nout)
 		return -1;
 	while (off < size) {
 		ssize_t r = pread(fd, buf, CHUNK, off);
+
+		find_calls++;
 
 		if (r > 0) {
 			off += r;
@@ -160,6 +168,7 @@ static int monitor_lost(int hm, ino_t ino, struct lost **out, int *nout)
 	while (poll(&pfd, 1, ms) == 1) {
 		ssize_t len = read(hm, ev, sizeof(ev));
 
+		find_calls++;
 		for (ssize_t i = 0; i < len / (ssize_t)sizeof(ev[0]); i++) {
 			if (ev[i].type == DAX_HM_TYPE_LOST)
 				goto fail;
@@ -225,13 +234,25 @@ int main(int argc, char **argv)
 {
 	off_t size, off, lost_bytes = 0;
 	struct lost *lost = NULL;
-	int fd, out, rep = -1, nlost = 0, hm = -1, root;
+	int fd, out, rep = -1, nlost = 0, hm = -1, root, opt;
+	bool scan = false;
+	struct timespec t0, t1;
+	double ms;
 	struct dax_hm_req req = { 0 };
 	struct stat st;
 	char *buf;
 
+	while ((opt = getopt(argc, argv, "s")) != -1) {
+		if (opt != 's') {
+			fprintf(stderr, "usage: %s [-s] DAMAGED COPY [REPLICA]\n", argv[0]);
+			return 2;
+		}
+		scan = true;
+	}
+	argc -= optind - 1;
+	argv += optind - 1;
 	if (argc < 3 || argc > 4) {
-		fprintf(stderr, "usage: %s DAMAGED COPY [REPLICA]\n", argv[0]);
+		fprintf(stderr, "usage: %s [-s] DAMAGED COPY [REPLICA]\n", argv[0]);
 		return 2;
 	}
 	fd = open(argv[1], argc == 4 ? O_RDWR : O_RDONLY);
@@ -252,7 +273,7 @@ int main(int argc, char **argv)
 	}
 
 	/* XFS's health monitor hears of every range the salvage reads as zeros. */
-	root = open_fs_root(argv[1], st.st_dev);
+	root = scan ? -1 : open_fs_root(argv[1], st.st_dev);
 	if (root >= 0) {
 		hm = ioctl(root, DAX_HM_IOC, &req);
 		close(root);
@@ -274,14 +295,20 @@ int main(int argc, char **argv)
 	}
 
 	/* 2. Which bytes are lost. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (hm >= 0 && !monitor_lost(hm, st.st_ino, &lost, &nlost)) {
-		printf("lost ranges: from the XFS health monitor, in the salvage pass\n");
+		printf("lost ranges: from the XFS health monitor, in the salvage pass");
 	} else {
-		printf("lost ranges: found with plain reads (%s)\n",
-		       hm < 0 ? "no health monitor" : "the monitor dropped events");
+		printf("lost ranges: found with plain reads (%s)",
+		       scan ? "asked for" : hm < 0 ? "no health monitor" :
+		       "the monitor dropped events");
+		find_calls = 0;
 		if (find_lost(fd, size, &lost, &nlost))
 			return 2;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
+	printf(": %d calls, %.3f ms\n", find_calls, ms);
 	if (hm >= 0)
 		close(hm);
 	for (int i = 0; i < nlost; i++) {
