@@ -13,7 +13,8 @@
 use kernel::{
     block::{
         badblocks::{BadBlocks, BadRange},
-        bio::{self, Bio, Disk, Limits},
+        bio::{self, Bio, Disk},
+        mq::gen_disk::GenDiskBuilder,
         SECTOR_SHIFT, SECTOR_SIZE,
     },
     dax::{
@@ -31,6 +32,7 @@ use kernel::{
     prelude::*,
     str::CString,
     sync::{aref::ARef, Arc, ArcBorrow, SpinLock},
+    types::ScopeGuard,
     ModuleMetadata,
 };
 
@@ -895,21 +897,20 @@ impl RustPmem {
         fua: bool,
         map_pages: bool,
     ) -> Result<PmemData> {
-        let limits = Limits {
-            logical_block_size: ns.sector_size(),
-            physical_block_size: u32::try_from(PAGE_SIZE)?,
-            write_cache: true,
-            fua,
-            dax: map_pages,
-        };
-        let disk = Disk::<PmemDisk>::new(
-            ns.disk_name().as_cstr(),
-            pmem.data_len >> SECTOR_SHIFT,
-            limits,
-            dev.numa_node(),
-            pmem.clone(),
-            Some(pmem.bb.clone()),
-        )?;
+        let disk = GenDiskBuilder::new()
+            .logical_block_size(ns.sector_size())?
+            .physical_block_size(u32::try_from(PAGE_SIZE)?)?
+            .capacity_sectors(pmem.data_len >> SECTOR_SHIFT)
+            .synchronous(true)
+            .write_cache(true)
+            .fua(fua)
+            .dax(map_pages)
+            .build_bio::<PmemDisk>(
+                fmt!("{}", ns.disk_name().as_cstr()),
+                dev.numa_node(),
+                pmem.clone(),
+                Some(pmem.bb.clone()),
+            )?;
         let noclear = !pmem.dev.can_clear_poison();
         if noclear {
             dev_info!(
@@ -926,16 +927,21 @@ impl RustPmem {
         let dax = Arc::new(dax::Device::new(pmem.clone(), flags, &disk)?, GFP_KERNEL)?;
         dax.set_write_cache(pmem.region.has_cache());
         *relay.dax.lock() = Some(dax.clone());
-        // `attached` tears everything down if adding the disk fails.
-        let mut attached = Attached {
+        // If adding the disk fails (which puts it), the DAX device is killed and forgotten for
+        // memory-failure reports, as `Attached` does when it goes.
+        let detach = ScopeGuard::new_with_data((dax, relay), |(dax, relay)| {
+            dax.kill();
+            relay.dax.lock().take();
+        });
+        let disk = disk.add(dev.as_ref(), Some(&dax::HOST_GROUPS))?;
+        let (dax, relay) = detach.dismiss();
+        let attached = Attached {
             dax,
             relay,
             disk,
             pmem,
             kind,
         };
-        attached.disk.add(dev.as_ref(), true)?;
-        attached.disk.watch_badblocks();
         attached.pmem.region.check_and_set_ro(&attached.disk);
         Ok(PmemData::Disk(attached))
     }

@@ -12,7 +12,7 @@
 
 use crate::{
     bindings,
-    block::bio::Disk,
+    block::bio::{DiskGroups, NewDisk},
     error::{from_err_ptr, to_result, VTABLE_DEFAULT_ERROR},
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapOps, PmemMapping},
@@ -269,6 +269,23 @@ pub struct Flags {
     pub noclear: bool,
 }
 
+/// The sysfs groups of a disk that hosts a DAX device: `dax/write_cache`, which turns the DAX
+/// device's CPU write cache off and on. Pass them to
+/// [`NewDisk::add`](crate::block::bio::NewDisk::add).
+// SAFETY: The array ends with NULL, and `dax_host_attribute_group` is a valid, static group.
+pub static HOST_GROUPS: DiskGroups = unsafe { DiskGroups::new(&HOST_GROUP_ARRAY.0) };
+
+/// The NULL-terminated array behind [`HOST_GROUPS`].
+struct HostGroupArray([*const bindings::attribute_group; 2]);
+
+// SAFETY: The array only holds a pointer to a static, immutable group, and NULL.
+unsafe impl Sync for HostGroupArray {}
+
+static HOST_GROUP_ARRAY: HostGroupArray = HostGroupArray([
+    &raw const bindings::dax_host_attribute_group,
+    core::ptr::null(),
+]);
+
 /// A DAX device hosted on a disk.
 ///
 /// Dropping it removes the host, kills the device (waiting for running operations) and puts it;
@@ -281,7 +298,7 @@ pub struct Flags {
 /// hosted on `host` (`dax_add_host()`), and it holds the reference
 /// `alloc_dax()` returned. It also owns a reference to `host`'s device (`disk_to_dev()`), so
 /// `host` stays valid until `drop` has removed the host, whichever of this device and the
-/// [`Disk`] it came from is dropped first.
+/// disk it came from is dropped first.
 pub struct Device<T: Operations> {
     ptr: NonNull<bindings::dax_device>,
     private: *mut c_void,
@@ -321,12 +338,13 @@ impl<T: Operations> Device<T> {
         },
     };
 
-    /// Allocates a DAX device with `data` and hosts it on `disk`, which must not be added yet
-    /// (the filesystem looks the DAX device up when it mounts the disk).
+    /// Allocates a DAX device with `data` and hosts it on `disk`, which is not added yet (the
+    /// filesystem looks the DAX device up when it mounts the disk); add the disk with
+    /// [`HOST_GROUPS`].
     pub fn new<D: crate::block::bio::Operations>(
         data: T::Data,
         flags: Flags,
-        disk: &Disk<D>,
+        disk: &NewDisk<D>,
     ) -> Result<Self> {
         let private = data.into_foreign();
         // SAFETY: `OPS` is static; `private` stays valid until `from_foreign()` in `drop` (or

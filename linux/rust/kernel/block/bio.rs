@@ -5,7 +5,9 @@
 //! A driver of memory-like storage completes I/O synchronously, in the submitter's context, and
 //! gains nothing from request queues: it takes each `struct bio` as it is submitted
 //! ([`Operations::submit_bio`]), moves its data segment by segment ([`Bio::segments`],
-//! [`Segment`]) and ends it ([`Bio::end`]). Its disk is a [`Disk`].
+//! [`Segment`]) and ends it ([`Bio::end`]). Its disk is built by the same [`GenDiskBuilder`] as
+//! a blk-mq disk, with [`GenDiskBuilder::build_bio`], set up as a [`NewDisk`] (a DAX device is
+//! hosted on it then) and added, which makes it a [`Disk`].
 //!
 //! C header: [`include/linux/bio.h`](srctree/include/linux/bio.h),
 //! [`include/linux/blkdev.h`](srctree/include/linux/blkdev.h)
@@ -26,16 +28,18 @@
 //! }
 //! ```
 
-use super::badblocks::BadBlocks;
+use super::{badblocks::BadBlocks, mq::gen_disk::GenDiskBuilder};
 use crate::{
     bindings, device,
     error::{from_err_ptr, to_result},
+    fmt::{self, Write},
     prelude::*,
     static_lock_class,
+    str::NullTerminatedFormatter,
     sync::Arc,
     types::ForeignOwnable,
 };
-use core::{marker::PhantomData, ptr::NonNull};
+use core::{marker::PhantomData, mem::ManuallyDrop, ptr::NonNull};
 
 /// The operations of a bio-based disk.
 #[macros::vtable]
@@ -249,145 +253,149 @@ impl Segment<'_> {
     }
 }
 
-/// The queue limits of a new [`Disk`].
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    /// The logical block size, in bytes.
-    pub logical_block_size: u32,
-    /// The physical block size, in bytes.
-    pub physical_block_size: u32,
-    /// The device has a volatile write cache (`REQ_PREFLUSH` is meaningful).
-    pub write_cache: bool,
-    /// The device honours `REQ_FUA`.
-    pub fua: bool,
-    /// The device supports DAX.
-    pub dax: bool,
-}
-
-/// A bio-based disk with the operations `T`.
+/// Sysfs attribute groups that a subsystem adds to the disks it hosts something on, such as
+/// the `dax` group of a disk that hosts a DAX device ([`dax::HOST_GROUPS`]); see
+/// [`NewDisk::add`].
 ///
-/// Allocate it with [`Disk::new`], set it up, then [`Disk::add`] it. Dropping it deletes it (if
-/// added) and puts it, then drops the data.
+/// [`dax::HOST_GROUPS`]: crate::dax::HOST_GROUPS
 ///
 /// # Invariants
 ///
-/// `ptr` is a disk from `blk_alloc_disk()` whose `private_data` is a `T::Data` from
-/// `into_foreign()`, reclaimed in `drop`; `added` says whether `device_add_disk()` succeeded.
-/// The disk's `bb` is NULL or the list of `badblocks`, which the disk owns a reference to until
-/// `drop` has deleted it (and with it the sysfs file that reads the list).
-pub struct Disk<T: Operations> {
+/// The slice ends with a NULL pointer, and every other pointer in it is a valid, static
+/// `struct attribute_group`.
+pub struct DiskGroups(&'static [*const bindings::attribute_group]);
+
+// SAFETY: The groups are static and immutable.
+unsafe impl Sync for DiskGroups {}
+
+impl DiskGroups {
+    /// Wraps `groups`, for [`NewDisk::add`].
+    ///
+    /// # Safety
+    ///
+    /// `groups` ends with a NULL pointer, and every other pointer in it is a valid, static
+    /// `struct attribute_group`.
+    pub const unsafe fn new(groups: &'static [*const bindings::attribute_group]) -> Self {
+        // INVARIANT: The caller guarantees it.
+        Self(groups)
+    }
+}
+
+impl GenDiskBuilder {
+    /// Builds a bio-based disk with the operations `T`, named by `name`, on NUMA node `nid`,
+    /// handing `data` to its operations, to be set up and then added with [`NewDisk::add`].
+    /// `badblocks`, if any, is the disk's list of known-bad sectors, shown in
+    /// `/sys/block/<disk>/badblocks`; the disk keeps a reference to it.
+    ///
+    /// The disk takes bios of any size (`max_hw_sectors` is unlimited): a bio-based driver is
+    /// handed each bio whole.
+    ///
+    /// Fails with `EINVAL` if the name does not fit in `DISK_NAME_LEN` bytes.
+    pub fn build_bio<T: Operations>(
+        self,
+        name: fmt::Arguments<'_>,
+        nid: i32,
+        data: T::Data,
+        badblocks: Option<Arc<BadBlocks>>,
+    ) -> Result<NewDisk<T>> {
+        let mut lim = self.queue_limits();
+        lim.max_hw_sectors = u32::MAX;
+        // SAFETY: `lim` is valid; the lock class is static.
+        let ptr = from_err_ptr(unsafe {
+            bindings::__blk_alloc_disk(&mut lim, nid, static_lock_class!().as_ptr())
+        })?;
+        // SAFETY: `ptr` is a new, valid disk that nothing else uses yet. The disk owns `data`
+        // from here: `NewDisk`'s drop puts the disk and reclaims it.
+        unsafe {
+            (*ptr).fops = &NewDisk::<T>::FOPS;
+            (*ptr).private_data = data.into_foreign();
+        }
+        // INVARIANT: `ptr` is a disk from `blk_alloc_disk()` with the data of `T` and no list of
+        // known-bad sectors yet; the list is set below, once the disk is named.
+        let mut disk = NewDisk {
+            // SAFETY: `from_err_ptr` succeeded, so `ptr` is not NULL.
+            ptr: unsafe { NonNull::new_unchecked(ptr) },
+            badblocks: None,
+            _t: PhantomData,
+        };
+        let mut writer = NullTerminatedFormatter::new(
+            // SAFETY: The disk is valid, and not added: nothing else reads its name.
+            unsafe { &mut (*ptr).disk_name },
+        )
+        .ok_or(EINVAL)?;
+        writer.write_fmt(name).map_err(|_| EINVAL)?;
+        if let Some(bb) = badblocks.as_ref() {
+            // SAFETY: The disk is valid and not added; the disk owns a reference to the list
+            // (`disk.badblocks`, below) until it is deleted.
+            unsafe { (*ptr).bb = bb.as_raw() };
+        }
+        disk.badblocks = badblocks;
+        // SAFETY: The disk is valid.
+        unsafe { bindings::set_capacity(ptr, self.capacity()) };
+        Ok(disk)
+    }
+}
+
+/// A bio-based disk with the operations `T`, built but not added yet: from
+/// [`GenDiskBuilder::build_bio`], added with [`NewDisk::add`]. Dropping it puts the disk, then
+/// drops the data.
+///
+/// # Invariants
+///
+/// `ptr` is a disk from `blk_alloc_disk()`, not added, whose `fops` are those of `T` and whose
+/// `private_data` is a `T::Data` from `into_foreign()`, reclaimed when the disk is put. The disk's
+/// `bb` is NULL or the list of `badblocks`, which the disk owns a reference to.
+pub struct NewDisk<T: Operations> {
     ptr: NonNull<bindings::gendisk>,
-    added: bool,
     badblocks: Option<Arc<BadBlocks>>,
     _t: PhantomData<T>,
 }
 
 // SAFETY: The C disk may be used from any thread.
-unsafe impl<T: Operations> Send for Disk<T> {}
+unsafe impl<T: Operations> Send for NewDisk<T> {}
 // SAFETY: Methods taking `&self` call C functions that synchronise themselves.
-unsafe impl<T: Operations> Sync for Disk<T> {}
+unsafe impl<T: Operations> Sync for NewDisk<T> {}
 
-impl<T: Operations> Disk<T> {
+impl<T: Operations> NewDisk<T> {
     const FOPS: bindings::block_device_operations = bindings::block_device_operations {
         submit_bio: Some(Self::submit_bio_callback),
         owner: T::OWNER.as_ptr(),
         ..pin_init::zeroed()
     };
 
-    /// Allocates a disk named `name` of `capacity` sectors with `limits` on NUMA node `nid`,
-    /// handing `data` to its operations. `badblocks`, if any, is the disk's list of known-bad
-    /// sectors, shown in `/sys/block/<disk>/badblocks`; the disk keeps a reference to it.
-    pub fn new(
-        name: &CStr,
-        capacity: u64,
-        limits: Limits,
-        nid: i32,
-        data: T::Data,
-        badblocks: Option<Arc<BadBlocks>>,
-    ) -> Result<Self> {
-        let mut lim: bindings::queue_limits = pin_init::zeroed();
-        lim.logical_block_size = limits.logical_block_size;
-        lim.physical_block_size = limits.physical_block_size;
-        lim.max_hw_sectors = u32::MAX;
-        lim.features = bindings::BLK_FEAT_SYNCHRONOUS;
-        if limits.write_cache {
-            lim.features |= bindings::BLK_FEAT_WRITE_CACHE;
-        }
-        if limits.fua {
-            lim.features |= bindings::BLK_FEAT_FUA;
-        }
-        if limits.dax {
-            lim.features |= bindings::BLK_FEAT_DAX;
-        }
-        let bytes = name.to_bytes();
-        if bytes.len() >= bindings::DISK_NAME_LEN as usize {
-            return Err(EINVAL);
-        }
-        // SAFETY: `lim` is valid; the lock class is static.
-        let ptr = from_err_ptr(unsafe {
-            bindings::__blk_alloc_disk(&mut lim, nid, static_lock_class!().as_ptr())
-        })?;
-        let bb = badblocks
-            .as_ref()
-            .map_or(core::ptr::null_mut(), |bb| bb.as_raw());
-        // SAFETY: `ptr` is a new, valid disk that nothing else uses yet; `bb` is NULL or a list
-        // the disk owns a reference to (kept in `badblocks` below) until it is deleted.
-        unsafe {
-            (*ptr).bb = bb;
-            let name_buf = &mut (*ptr).disk_name;
-            for (d, s) in name_buf.iter_mut().zip(bytes.iter()) {
-                *d = *s as crate::ffi::c_char;
-            }
-            name_buf[bytes.len()] = 0;
-            (*ptr).fops = &Self::FOPS;
-            (*ptr).private_data = data.into_foreign();
-            bindings::set_capacity(ptr, capacity);
-        }
-        // INVARIANT: Set up above; not added.
-        Ok(Self {
-            // SAFETY: `from_err_ptr` succeeded, so `ptr` is not NULL.
-            ptr: unsafe { NonNull::new_unchecked(ptr) },
-            added: false,
-            badblocks,
-            _t: PhantomData,
-        })
-    }
-
-    /// Adds the disk to the system, below `parent`, with the sysfs group of DAX hosts
-    /// (`dax/write_cache`) if `dax_attrs`.
-    pub fn add(&mut self, parent: &device::Device<device::Bound>, dax_attrs: bool) -> Result {
-        let groups: *const *const bindings::attribute_group = match dax_attrs {
-            #[cfg(CONFIG_FS_DAX)]
-            true => DAX_GROUPS.0.as_ptr(),
-            #[cfg(not(CONFIG_FS_DAX))]
-            true => return Err(EOPNOTSUPP),
-            false => core::ptr::null(),
-        };
+    /// Adds the disk to the system, below `parent`, with the sysfs attribute `groups` of what it
+    /// hosts, if any. From then on every change of the disk's list of known-bad sectors wakes
+    /// the pollers of `/sys/block/<disk>/badblocks`, as C drivers do with
+    /// `sysfs_notify_dirent()`. On failure the disk is put.
+    pub fn add(
+        self,
+        parent: &device::Device<device::Bound>,
+        groups: Option<&'static DiskGroups>,
+    ) -> Result<Disk<T>> {
+        let groups = groups.map_or(core::ptr::null(), |g| g.0.as_ptr());
         // SAFETY: The disk is valid and not added; `parent` is a bound device; `groups` is NULL
-        // or a static NULL-terminated array.
+        // or a static NULL-terminated array of static groups (invariant of `DiskGroups`).
         to_result(unsafe {
             bindings::device_add_disk(parent.as_raw(), self.ptr.as_ptr(), groups.cast_mut())
         })?;
-        self.added = true;
-        Ok(())
-    }
-
-    /// Makes every change of the disk's list of known-bad sectors wake the pollers of
-    /// `/sys/block/<disk>/badblocks`, as C drivers do with `sysfs_notify_dirent()`. Does nothing
-    /// before the disk is added, or if the disk has no list or shows no such file.
-    pub fn watch_badblocks(&self) {
-        let Some(bb) = self.badblocks.as_ref() else {
-            return;
+        let this = ManuallyDrop::new(self);
+        // INVARIANT: The disk was added above; its data and list move from `this`, which is not
+        // dropped.
+        let disk = Disk {
+            ptr: this.ptr,
+            // SAFETY: `this` is not used after this read, nor dropped.
+            badblocks: unsafe { core::ptr::read(&this.badblocks) },
+            _t: PhantomData,
         };
-        if !self.added {
-            return;
+        if let Some(bb) = disk.badblocks.as_ref() {
+            // SAFETY: The disk is valid and added, so its sysfs directory exists.
+            let kn = unsafe { bindings::disk_badblocks_file(disk.ptr.as_ptr()) };
+            if let Some(kn) = NonNull::new(kn) {
+                // SAFETY: `disk_badblocks_file()` took a reference to `kn`, which goes to `bb`.
+                unsafe { bb.set_sysfs(kn) };
+            }
         }
-        // SAFETY: The disk is valid and added, so its sysfs directory exists.
-        let kn = unsafe { bindings::disk_badblocks_file(self.ptr.as_ptr()) };
-        if let Some(kn) = NonNull::new(kn) {
-            // SAFETY: `disk_badblocks_file()` took a reference to `kn`, which goes to `bb`.
-            unsafe { bb.set_sysfs(kn) };
-        }
+        Ok(disk)
     }
 
     extern "C" fn submit_bio_callback(bio: *mut bindings::bio) {
@@ -403,32 +411,56 @@ impl<T: Operations> Disk<T> {
     }
 }
 
-/// The sysfs groups of a DAX host disk.
-#[cfg(CONFIG_FS_DAX)]
-struct DaxGroups([*const bindings::attribute_group; 2]);
+/// Puts `ptr` and then drops its data.
+///
+/// # Safety
+///
+/// `ptr` is a disk of `T` (see [`NewDisk`]'s invariants) that is not added, or deleted, and
+/// not used after this.
+unsafe fn put_disk<T: Operations>(ptr: NonNull<bindings::gendisk>) {
+    // SAFETY: By the caller's guarantee the disk is valid, and its data a `T::Data` from
+    // `into_foreign()` that nothing uses once the disk is put.
+    unsafe {
+        let data = (*ptr.as_ptr()).private_data;
+        bindings::put_disk(ptr.as_ptr());
+        drop(T::Data::from_foreign(data));
+    }
+}
 
-// SAFETY: The array only holds pointers to a static, immutable group.
-#[cfg(CONFIG_FS_DAX)]
-unsafe impl Sync for DaxGroups {}
+impl<T: Operations> Drop for NewDisk<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the disk is of `T` and not added.
+        unsafe { put_disk::<T>(self.ptr) };
+    }
+}
 
-#[cfg(CONFIG_FS_DAX)]
-static DAX_GROUPS: DaxGroups = DaxGroups([
-    &raw const bindings::dax_host_attribute_group,
-    core::ptr::null(),
-]);
+/// A bio-based disk with the operations `T`, added to the system by [`NewDisk::add`]. Dropping
+/// it deletes it (waiting for running I/O), puts it, then drops the data.
+///
+/// # Invariants
+///
+/// As [`NewDisk`]'s, except that the disk was added (`device_add_disk()`) and the list of
+/// known-bad sectors, if any, notifies its sysfs file.
+pub struct Disk<T: Operations> {
+    ptr: NonNull<bindings::gendisk>,
+    badblocks: Option<Arc<BadBlocks>>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: The C disk may be used from any thread.
+unsafe impl<T: Operations> Send for Disk<T> {}
+// SAFETY: Methods taking `&self` call C functions that synchronise themselves.
+unsafe impl<T: Operations> Sync for Disk<T> {}
 
 impl<T: Operations> Drop for Disk<T> {
     fn drop(&mut self) {
-        let ptr = self.ptr.as_ptr();
-        // SAFETY: By the type invariant the disk is valid; it is deleted if added, then put.
-        // Deletion waits for running I/O, so the private data can be reclaimed afterwards.
+        // SAFETY: By the type invariant the disk is added: delete it, which waits for running
+        // I/O and removes the badblocks file, then put it.
         unsafe {
-            if self.added {
-                bindings::del_gendisk(ptr);
-            }
-            let data = (*ptr).private_data;
-            bindings::put_disk(ptr);
-            drop(T::Data::from_foreign(data));
+            bindings::del_gendisk(self.ptr.as_ptr());
+            put_disk::<T>(self.ptr);
         }
+        // The list goes after the file that reads it.
+        drop(self.badblocks.take());
     }
 }
