@@ -31,7 +31,7 @@ for ((i = first; i <= last; i++)); do
 		echo "prefix $i FAILED ($name)" | tee -a "$log"
 		die "the series does not build at commit $i: $name"
 	fi
-	if [ -d "$SRC/tools/testing/selftests/dax_recovery" ] &&
+	if [ -f "$SRC/tools/testing/selftests/dax_recovery/Makefile" ] &&
 	   ! "${KMAKE[@]}" -s kselftest-install TARGETS=dax_recovery \
 			INSTALL_PATH="$BUILD/kselftest" > "$BUILD/prefix.log" 2>&1; then
 		tail -n 40 "$BUILD/prefix.log" >&2
