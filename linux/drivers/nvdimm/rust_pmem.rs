@@ -396,12 +396,17 @@ impl Pmem {
             let start = from - from % SECTOR_BYTES;
             let end = (start + SECTOR_BYTES).min(to);
             let pos = page.add(start);
+            let dst = buf.get_mut(from..end).ok_or(ERANGE)?;
             if self.bb.is_bad(pos.sector().0, 1) {
-                buf[from..end].fill(0);
+                dst.fill(0);
             } else {
+                // The bytes from the first one the copy did not reach are zeros.
                 let rem = self.read_mc(pos, &mut sec)?;
-                sec[SECTOR_BYTES - rem..].fill(0);
-                buf[from..end].copy_from_slice(&sec[from - start..end - start]);
+                let good = SECTOR_BYTES.checked_sub(rem).ok_or(ERANGE)?;
+                let skip = from - start;
+                for (i, (d, s)) in dst.iter_mut().zip(sec.iter().skip(skip)).enumerate() {
+                    *d = if skip + i < good { *s } else { 0 };
+                }
             }
             from = end;
         }

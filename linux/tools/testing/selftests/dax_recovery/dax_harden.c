@@ -320,6 +320,16 @@ static int failslab_limit(const struct dax_dev *dev)
 		    dax_debugfs_write(a, "ignore-gfp-wait", "N"))
 			return -1;
 	}
+	/*
+	 * On a KASAN kernel a call from the driver may record a new stack in
+	 * the stack depot, which allocates a pool of order 2 and gets on
+	 * without it if that fails: not a failure path of the driver, but
+	 * one fail-nth would count. Pages of a higher order can still fail
+	 * (kmalloc's slabs for a page buffer are of order 3).
+	 */
+	if (!access(DBG "/fail_page_alloc", F_OK) &&
+	    dax_debugfs_write("fail_page_alloc", "min-order", "3"))
+		return -1;
 	return 0;
 }
 
@@ -337,6 +347,8 @@ static void failslab_unlimit(void)
 		dax_debugfs_write(a, "stacktrace-depth", "32");
 		dax_debugfs_write(a, "ignore-gfp-wait", "Y");
 	}
+	if (!access(DBG "/fail_page_alloc", F_OK))
+		dax_debugfs_write("fail_page_alloc", "min-order", "1");
 }
 
 /* This thread's fail-nth file (Documentation/fault-injection). */
