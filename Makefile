@@ -10,6 +10,8 @@
 #                       built in its own tree; any kernel report fails the run
 #   make fstests        fstests (the dax group and DAX data-path tests) on ext4 and XFS,
 #                       base kernel / nd_pmem / rust_pmem; FSTESTS="..." picks tests
+#   make ndctl          ndctl v81's poison tests on nfit_test (unpatched and patched
+#                       kernels built for it) and on e820 with both drivers
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
 #   make series         the upstream series: git format-patch with a cover letter
@@ -21,7 +23,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check check-debug bisect shell bench fstests series clean distclean
+.PHONY: all deps base tree build run check check-debug bisect shell bench fstests ndctl series clean distclean
 
 all: build
 
@@ -64,6 +66,9 @@ bench: base
 fstests: base
 	@$(H)/fstests.sh
 
+ndctl: base
+	@$(H)/ndctl.sh
+
 series: base
 	@$(H)/series.sh
 
@@ -74,7 +79,7 @@ bisect: base
 # apt lists and the developer's series repository ($DAX_CACHE/git) stay.
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS" \
-		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,bench-bin,lint-git,series-out}
+		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,nfit-base-build,nfit-base-vm,nfit-series-build,nfit-series-vm,build-ndctl,vm-ndctl,ndctl,bench-bin,lint-git,series-out}
 
 distclean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

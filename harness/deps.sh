@@ -22,6 +22,10 @@ PKGS=(
 	xfslibs-dev uuid-dev libattr1-dev libacl1-dev libaio-dev liburing-dev
 	libgdbm-dev libtool automake autoconf pkg-config gawk
 	bc attr acl psmisc quota xfsprogs e2fsprogs fio)
+# make ndctl builds ndctl's tests (meson) and runs them with these tools.
+[ "${DAX_DEPS_NDCTL:-0}" = 1 ] && PKGS+=(
+	meson ninja-build pkgconf libkmod-dev libudev-dev uuid-dev libjson-c-dev
+	libiniparser-dev jq trace-cmd util-linux xfsprogs e2fsprogs kmod)
 
 missing=()
 for p in "${PKGS[@]}"; do
