@@ -10,7 +10,10 @@
 # on the series, with nd_pmem (nfit_test wraps the C driver; the Rust one
 # needs libnvdimm built in). dax-ext4.sh and dax-xfs.sh (dax-pmd and
 # dax-poison) ask for the e820 bus instead, which the test bed's kernel
-# also has: they run there too, with both drivers.
+# also has: they run there too, with both drivers. After ndctl's scripts,
+# the nfit runs check the series' own recovery on nfit_test's emulated
+# clear-error (guest/nfit-salvage.sh: the selftests' dax_salvage salvages
+# and repairs a file; a kernel without the flags skips it).
 #
 # The scripts cannot run on the test bus (tools/testing/nd_testbus): they
 # name nfit_test's buses and load its module, and make their namespaces
@@ -58,17 +61,23 @@ runs=${NDCTL_RUNS:-nfit-base nfit-series e820-nd_pmem e820-rust_pmem}
 # of its own.
 ndctl_env=(env DAX_BUILD="$DAX_CACHE/build-ndctl" DAX_VMDIR="$DAX_CACHE/vm-ndctl"
 	   DAX_CONFIG_EXTRA=ndctl.config)
+# The e820 runs' kernel also gives the nfit runs the selftests' dax_salvage,
+# the project's own check on nfit_test (guest/nfit-salvage.sh).
+"${ndctl_env[@]}" "$REPO/harness/build.sh"
 for r in $runs; do
 	case $r in
 	nfit-base) "$REPO/harness/nfit-kernel.sh" base ;;
 	nfit-series) "$REPO/harness/nfit-kernel.sh" series ;;
-	e820-*) "${ndctl_env[@]}" "$REPO/harness/build.sh" ;;
+	e820-*) ;;
 	*) die "unknown run $r" ;;
 	esac
 done
 for r in $runs; do
 	case $r in
-	nfit-*) DAX_VMDIR=$DAX_CACHE/$r-vm DAX_BUILD=$DAX_CACHE/$r-build "$REPO/harness/initramfs.sh" ;;
+	nfit-*)
+		rm -rf "$DAX_CACHE/$r-vm/kselftest" && mkdir -p "$DAX_CACHE/$r-vm/kselftest/dax_recovery"
+		cp "$DAX_CACHE/vm-ndctl/kselftest/dax_recovery/dax_salvage" "$DAX_CACHE/$r-vm/kselftest/dax_recovery/"
+		DAX_VMDIR=$DAX_CACHE/$r-vm DAX_BUILD=$DAX_CACHE/$r-build "$REPO/harness/initramfs.sh" ;;
 	esac
 done
 
@@ -79,11 +88,11 @@ done
 out=$LOGS/ndctl-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out/results"
 run_one() {
-	local r=$1 env=() drv=nd_pmem tests mods start rrc
+	local r=$1 env=() drv=nd_pmem tests mods own= start rrc
 	case $r in
 	nfit-*)
 		env=(DAX_BUILD=$DAX_CACHE/$r-build DAX_VMDIR=$DAX_CACHE/$r-vm)
-		tests=${NDCTL_TESTS:-$NFIT_TESTS} mods=nd_e820 ;;
+		tests=${NDCTL_TESTS:-$NFIT_TESTS} mods=nd_e820 own=nfit-salvage.sh ;;
 	e820-*)
 		env=("${ndctl_env[@]:1}")
 		drv=${r#e820-}
@@ -95,7 +104,7 @@ run_one() {
 		DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-5400} DAX_RUN_LOG="$out/vm-$r" \
 		DAXVM_ENV_NDCTL_SRC="$ND/ndctl" DAXVM_ENV_NDCTL_BUILD="$ND/build" \
 		DAXVM_ENV_NDCTL_TESTS="$tests" DAXVM_ENV_NDCTL_LABEL="$r" \
-		DAXVM_ENV_NDCTL_MODULES="$mods" \
+		DAXVM_ENV_NDCTL_MODULES="$mods" DAXVM_ENV_NDCTL_OWN="$own" \
 		"$REPO/harness/vm.sh" --name "ndctl-$r" --driver "$drv" -- /opt/daxvm/ndctl.sh \
 		> "$out/$r.txt" 2>&1 && rrc=0 || rrc=$?
 	echo "$rrc" > "$out/$r.rc"

@@ -12,6 +12,8 @@
 #   NDCTL_BUILD   its meson build directory, on the host
 #   NDCTL_TESTS   the test scripts to run, in order
 #   NDCTL_LABEL   the results subdirectory
+#   NDCTL_OWN     the project's own checks to run after them, from
+#                 /opt/daxvm in the VM's own userland (nfit-salvage.sh)
 #   NDCTL_MODULES modules to load first (nd_e820 for the e820 bus that
 #                 dax-ext4.sh and dax-xfs.sh use)
 set -u
@@ -67,14 +69,19 @@ EOF
 chmod +x $R/tmp/bin/journalctl
 
 rc=0
-for t in ${NDCTL_TESTS:?}; do
+for t in ${NDCTL_TESTS:?} ${NDCTL_OWN:-}; do
 	start=$(cut -d' ' -f1 /proc/uptime)
 	echo "ndctl: $t ..."
-	chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
-		PATH=/tmp/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-		NDCTL="$build/ndctl/ndctl" DAXCTL="$build/daxctl/daxctl" CXL="$build/cxl/cxl" \
-		TEST_PATH="$build/test" DATA_PATH="$src/test" \
-		/bin/sh -c "cd /tmp && timeout 600 '$src/test/$t'" > "$out/$t.log" 2>&1
+	case " ${NDCTL_OWN:-} " in
+	*" $t "*)
+		timeout 600 /opt/daxvm/$t > "$out/$t.log" 2>&1 ;;
+	*)
+		chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
+			PATH=/tmp/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+			NDCTL="$build/ndctl/ndctl" DAXCTL="$build/daxctl/daxctl" CXL="$build/cxl/cxl" \
+			TEST_PATH="$build/test" DATA_PATH="$src/test" \
+			/bin/sh -c "cd /tmp && timeout 600 '$src/test/$t'" > "$out/$t.log" 2>&1 ;;
+	esac
 	trc=$?
 	secs=$(awk -v a="$start" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN { printf "%d", b - a }')
 	case $trc in

@@ -20,8 +20,10 @@
  * with plain reads.
  *
  * Exit status: 0 if nothing was lost or everything was repaired, 1 if bytes
- * were lost and not repaired, 2 on usage or I/O errors, 3 if the file system
- * or device does not support the flags (EOPNOTSUPP from a zero-length probe).
+ * were lost and not repaired, 2 on usage or I/O errors, 3 if the kernel, the
+ * file system or the device does not support the flags (statx() does not
+ * report STATX_ATTR_HWERROR_RECOVERY, or a zero-length probe fails with
+ * EOPNOTSUPP).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -45,6 +47,9 @@
 #endif
 #ifndef RWF_RESET_HWERROR
 #define RWF_RESET_HWERROR	0x00000400
+#endif
+#ifndef STATX_ATTR_HWERROR_RECOVERY
+#define STATX_ATTR_HWERROR_RECOVERY	0x00800000
 #endif
 
 #define CHUNK	(1024 * 1024)
@@ -239,6 +244,7 @@ int main(int argc, char **argv)
 	struct timespec t0, t1;
 	double ms;
 	struct dax_hm_req req = { 0 };
+	struct statx stx;
 	struct stat st;
 	char *buf;
 
@@ -261,6 +267,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	size = st.st_size;
+	/*
+	 * A kernel without the flags ignores them on a zero-length read (the
+	 * VFS returns before it looks at them): ask statx() first.
+	 */
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &stx) ||
+	    !(stx.stx_attributes_mask & STATX_ATTR_HWERROR_RECOVERY)) {
+		fprintf(stderr, "%s: the kernel does not know RWF_IGNORE_HWERROR\n", argv[1]);
+		return 3;
+	}
+	if (!(stx.stx_attributes & STATX_ATTR_HWERROR_RECOVERY)) {
+		fprintf(stderr, "%s: the file does not support RWF_IGNORE_HWERROR\n", argv[1]);
+		return 3;
+	}
 	if (rw2(fd, 0, NULL, 0, 0, RWF_IGNORE_HWERROR) < 0) {
 		fprintf(stderr, "%s: RWF_IGNORE_HWERROR: %s\n", argv[1], strerror(errno));
 		return errno == EOPNOTSUPP ? 3 : 2;
