@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build the unpatched 7.3.4 kernel, the baseline of make bench and make
 # fstests, in $DAX_CACHE/base-build from the same fragment minus the
-# series' own options, with its modules in $DAX_CACHE/base-vm/modroot.
+# series' own options, with its modules in $DAX_CACHE/base-vm/modroot
+# (base-build-llvm22 and base-vm-llvm22 with DAX_LLVM=22).
 # Rebuilt (incrementally) only when the fragment changed.
 . "$(dirname "$0")/lib.sh"
 
-BBUILD=$DAX_CACHE/base-build
-BVM=$DAX_CACHE/base-vm
+BBUILD=$BASE_BUILD
+BVM=$BASE_VM
 mkdir -p "$BBUILD"
-grep -v 'RUST_PMEM' "$REPO/config/dax-recovery.config" > "$BBUILD/fragment.new"
+{
+	grep -v 'RUST_PMEM' "$REPO/config/dax-recovery.config"
+	[ "$DAX_LLVM" = 19 ] || cat "$REPO/config/llvm22.config"
+} > "$BBUILD/fragment.new"
 stamp=$(sha256sum < "$BBUILD/fragment.new")
 if [ -f "$BBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$BBUILD/.base-built" 2>/dev/null)" = "$stamp" ]; then
 	rm -f "$BBUILD/fragment.new"

@@ -40,15 +40,15 @@ DAX_DEPS_BENCH=1 "$REPO/harness/deps.sh"
 ROUNDS=${BENCH_ROUNDS:-5}
 ICOUNT_ROUNDS=${BENCH_ICOUNT_ROUNDS:-2}
 RT=${FIO_RUNTIME:-2}
-BBUILD=$DAX_CACHE/base-build
-BVM=$DAX_CACHE/base-vm
+BBUILD=$BASE_BUILD
+BVM=$BASE_VM
 "$REPO/harness/base-kernel.sh"
 
 step "building dax_bench"
 bin=$DAX_CACHE/bench-bin
 mkdir -p "$bin"
 sel=$SRC/tools/testing/selftests/dax_recovery
-clang-19 -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -static -isystem "$BUILD/usr/include" \
+"clang-$DAX_LLVM" -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -static -isystem "$BUILD/usr/include" \
 	-I"$sel" -o "$bin/dax_bench" "$REPO/harness/guest/dax_bench.c" "$sel/dax_common.c"
 
 # Both initramfs images get fio and dax_bench (the next build drops them).

@@ -4,8 +4,9 @@
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
-	# kernel build: clang/LLVM 19 and the Debian rustc-web toolchain
-	clang-19 lld-19 llvm-19 libclang-19-dev
+	# kernel build: clang/LLVM (DAX_LLVM, 19 by default) and the Debian
+	# rustc-web toolchain
+	"clang-$DAX_LLVM" "lld-$DAX_LLVM" "llvm-$DAX_LLVM" "libclang-$DAX_LLVM-dev"
 	rustc-web rust-web-src rustfmt-web rust-web-clippy
 	make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	python3 perl git patch rsync

@@ -63,7 +63,7 @@ case " $kernels " in *" nd_pmem "*|*" rust_pmem "*) "$REPO/harness/build.sh" ;; 
 case " $kernels " in
 *" base "*)
 	"$REPO/harness/base-kernel.sh"
-	DAX_VMDIR=$DAX_CACHE/base-vm DAX_BUILD=$DAX_CACHE/base-build "$REPO/harness/initramfs.sh"
+	DAX_VMDIR=$BASE_VM DAX_BUILD=$BASE_BUILD "$REPO/harness/initramfs.sh"
 	;;
 esac
 
@@ -74,7 +74,7 @@ run_kernel() {
 	local k=$1 drv start krc env=()
 
 	if [ "$k" = base ]; then
-		env=(DAX_BUILD=$DAX_CACHE/base-build DAX_VMDIR=$DAX_CACHE/base-vm)
+		env=(DAX_BUILD=$BASE_BUILD DAX_VMDIR=$BASE_VM)
 		drv=nd_pmem
 	else
 		drv=$k

@@ -21,16 +21,36 @@ BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_SUITE=trixie-backports
 BASE_DIR=$DAX_CACHE/base/linux-source-7.3
 SRC=${DAX_SRC:-$DAX_CACHE/src}
-BUILD=${DAX_BUILD:-$DAX_CACHE/build}
+# DAX_LLVM: the clang/LLVM major version. 19 is the contract's (SPEC.md);
+# 22 matches the LLVM that rustc-web 1.96 is built on, which lets C helpers
+# be inlined into Rust (CONFIG_RUST_INLINE_HELPERS, config/llvm22.config,
+# added here). Its trees are separate ($DAX_CACHE/build-llvm22, ...), so
+# that switching costs nothing once both are built.
+DAX_LLVM=${DAX_LLVM:-19}
+case $DAX_LLVM in
+19) sfx= ;;
+22)
+	sfx=-llvm22
+	case " ${DAX_CONFIG_EXTRA:-} " in
+	*" llvm22.config "*) ;;
+	*) DAX_CONFIG_EXTRA="${DAX_CONFIG_EXTRA:+$DAX_CONFIG_EXTRA }llvm22.config" ;;
+	esac ;;
+*) printf 'error: DAX_LLVM is 19 or 22, not %s\n' "$DAX_LLVM" >&2; exit 1 ;;
+esac
+export DAX_LLVM
+[ -z "${DAX_CONFIG_EXTRA:-}" ] || export DAX_CONFIG_EXTRA
+BUILD=${DAX_BUILD:-$DAX_CACHE/build$sfx}
+BASE_BUILD=$DAX_CACHE/base-build$sfx
+BASE_VM=$DAX_CACHE/base-vm$sfx
 TOOLS=$DAX_CACHE/tools
-VMDIR=${DAX_VMDIR:-$DAX_CACHE/vm}
+VMDIR=${DAX_VMDIR:-$DAX_CACHE/vm$sfx}
 LOGS=$DAX_CACHE/logs
 BINDGEN_VERSION=0.72.1
 
-export PATH=/usr/lib/llvm-19/bin:$TOOLS/bin:$PATH
-export LIBCLANG_PATH=/usr/lib/llvm-19/lib
+export PATH=/usr/lib/llvm-$DAX_LLVM/bin:$TOOLS/bin:$PATH
+export LIBCLANG_PATH=/usr/lib/llvm-$DAX_LLVM/lib
 
-# Arguments for every kernel make invocation: clang/LLVM 19 and the Debian
+# Arguments for every kernel make invocation: clang/LLVM and the Debian
 # rustc-web toolchain named explicitly (the rustc first on PATH may be
 # another one); Rust is always compiled through clippy.
 KMAKE=(make -C "$SRC" O="$BUILD" ARCH=x86_64 LLVM=1
