@@ -22,21 +22,8 @@ mv "$merged.new" "$merged"
 step "configuring the kernel (allnoconfig + ${frags[*]##*/})"
 "${KMAKE[@]}" -s KCONFIG_ALLCONFIG="$merged" allnoconfig
 
-bad=0
-while IFS= read -r line; do
-	case "$line" in
-	CONFIG_*=*)
-		grep -qxF "$line" "$BUILD/.config" || {
-			echo "config: wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$BUILD/.config" || echo 'not present (dependency missing?)')" >&2
-			bad=1
-		} ;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }; opt=${opt%% *}
-		! grep -q "^$opt=" "$BUILD/.config" || { echo "config: wanted $opt unset" >&2; bad=1; } ;;
-	esac
-done < "$merged"
 # A prefix of the series (harness/bisect.sh) may predate options the
 # fragment sets (the Rust driver's, for one): what it cannot have is fine.
-[ $bad = 0 ] || [ -n "${DAX_SERIES_PREFIX:-}" ] ||
+check_fragment "$merged" "$BUILD/.config" || [ -n "${DAX_SERIES_PREFIX:-}" ] ||
 	die "the kernel configuration does not satisfy the fragment"
 echo "$stamp" > "$BUILD/.config.stamp"

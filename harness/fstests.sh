@@ -97,13 +97,7 @@ rc=0
 jobs=${FSTESTS_JOBS:-3}
 start=$(date +%s)
 step "fstests: ${kernels// /, } (${FSTESTS:-$FSTESTS_DEFAULT}), $jobs at a time"
-for k in $kernels; do
-	while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
-		wait -n
-	done
-	run_kernel "$k" &
-done
-wait
+run_jobs "$jobs" run_kernel $kernels
 # How each VM ended: 0 or 1, the tests ran (failures are the table's to
 # judge, against the base kernel); 3, the kernel log has a warning (vm.sh),
 # which fails a patched kernel and is expected of the base one (the WARN of

@@ -59,5 +59,38 @@ KMAKE=(make -C "$SRC" O="$BUILD" ARCH=x86_64 LLVM=1
        RUST_LIB_SRC=/usr/lib/rustlib/src/rust/library CLIPPY=1
        -j"$(nproc)")
 
+# check_fragment FRAGMENT CONFIG: whether every option FRAGMENT sets (or
+# unsets) has stuck in CONFIG; says which did not, and what they got.
+check_fragment() {
+	local line opt bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$2" || {
+				echo "config: wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$2" || echo 'not present (dependency missing?)')" >&2
+				bad=1
+			} ;;
+		"# CONFIG_"*" is not set")
+			opt=${line#\# }; opt=${opt%% *}
+			! grep -q "^$opt=" "$2" || { echo "config: wanted $opt unset" >&2; bad=1; } ;;
+		esac
+	done < "$1"
+	return $bad
+}
+
+# run_jobs N FUNC ITEM...: FUNC ITEM for each ITEM, N at a time, in the
+# background; returns when all are done (the peer suites' VMs side by side).
+run_jobs() {
+	local n=$1 fn=$2 item
+	shift 2
+	for item in "$@"; do
+		while [ "$(jobs -rp | wc -l)" -ge "$n" ]; do
+			wait -n
+		done
+		"$fn" "$item" &
+	done
+	wait
+}
+
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 step() { printf '==> %s\n' "$*" >&2; }

@@ -115,13 +115,7 @@ run_one() {
 
 step "ndctl: ${runs// /, }, ${NDCTL_JOBS:-2} at a time"
 start=$(date +%s)
-for r in $runs; do
-	while [ "$(jobs -rp | wc -l)" -ge "${NDCTL_JOBS:-2}" ]; do
-		wait -n
-	done
-	run_one "$r" &
-done
-wait
+run_jobs "${NDCTL_JOBS:-2}" run_one $runs
 rc=0
 # 0 or 1: the tests ran (the table judges them); 3, the kernel log has a
 # warning or an oops (vm.sh), which fails a patched kernel; else the run broke.

@@ -40,14 +40,8 @@ if [ "$(cat "$NB/.config.stamp" 2>/dev/null)" != "$stamp" ]; then
 	mv "$NB/fragment.new" "$NB/fragment"
 	step "configuring the nfit_test kernel ($which)"
 	"${kmake[@]}" -s KCONFIG_ALLCONFIG="$NB/fragment" allnoconfig
-	bad=0
-	while IFS= read -r line; do
-		case $line in
-		CONFIG_*=*) grep -qxF "$line" "$NB/.config" ||
-			{ echo "config: wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$NB/.config" || echo none)" >&2; bad=1; } ;;
-		esac
-	done < "$NB/fragment"
-	[ $bad = 0 ] || die "the nfit_test kernel configuration does not satisfy its fragment"
+	check_fragment "$NB/fragment" "$NB/.config" ||
+		die "the nfit_test kernel configuration does not satisfy its fragment"
 	echo "$stamp" > "$NB/.config.stamp"
 else
 	rm -f "$NB/fragment.new"

@@ -16,21 +16,8 @@ R=/host
 dir=${FSTESTS_DIR:?}
 label=${FSTESTS_LABEL:-run}
 
-mkdir -p $R
-# The host's root does not change during the run: cache it (an uncached
-# 9p root makes every exec of fstests' scripts a round trip per page).
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose hostroot $R || exit 1
-mount -t proc proc $R/proc
-mount -t sysfs sysfs $R/sys
-mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
-mount -t devtmpfs devtmpfs $R/dev
-mount -t devpts devpts $R/dev/pts
-mount -t tmpfs tmpfs $R/dev/shm
-for d in tmp run var/tmp mnt; do
-	mount -t tmpfs tmpfs $R/$d
-done
-mkdir -p $R/mnt/test $R/mnt/scratch $R/mnt/results
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 results $R/mnt/results || exit 1
+. /opt/daxvm/hostroot.sh
+mkdir -p $R/mnt/test $R/mnt/scratch
 
 # Two fsdax namespaces: the label-less namespaces of the two e820 regions
 # (vm.sh DAXVM_E820_TWO=1), a bus with no command interface, where a reset

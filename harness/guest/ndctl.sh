@@ -25,22 +25,9 @@ for m in ${NDCTL_MODULES:-}; do
 	modprobe "$m" || echo "ndctl: loading $m failed"
 done
 
-mkdir -p $R
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose hostroot $R || exit 1
-mount -t proc proc $R/proc
-mount -t sysfs sysfs $R/sys
-mount -t debugfs debugfs $R/sys/kernel/debug 2>/dev/null
-mount -t tracefs tracefs $R/sys/kernel/tracing 2>/dev/null
-mount -t devtmpfs devtmpfs $R/dev
-mount -t devpts devpts $R/dev/pts
-mount -t tmpfs tmpfs $R/dev/shm
-for d in tmp run var/tmp mnt; do
-	mount -t tmpfs tmpfs $R/$d
-done
+. /opt/daxvm/hostroot.sh
 mount -t tmpfs tmpfs $R/etc/modprobe.d
 [ -d /etc/modprobe.d ] && cp /etc/modprobe.d/* $R/etc/modprobe.d/ 2>/dev/null
-mkdir -p $R/mnt/results
-mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 results $R/mnt/results || exit 1
 out=$R/mnt/results/$label
 mkdir -p "$out"
 
