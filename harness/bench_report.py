@@ -18,8 +18,12 @@ min and max; ratios between the two kernels (two boots) are ratios of
 medians. Under -icount a "speed" is bytes per instruction: the icount
 ratios compare instruction counts, which repeat to about 0.2% between
 runs and boots, where TCG timings of two boots differ by several percent.
-The clean-path target (series/base >= 0.99) is judged on them when they
-are there.
+When they are there, the targets are judged on them (issue 18): Rust/C
+>= 1.000 and series/base >= 0.998 on every clean workload, a RESET of a
+poisoned page <= 2.0 times a plain page write (16 and 256 bad pages), a
+RESET of a clean page <= 1.05 times, an IGNORE read of a poisoned file >=
+0.95 of a clean read, and the good bytes all returned in one call.
+Without them, the older timed targets apply.
 """
 import collections
 import json
@@ -92,7 +96,9 @@ def main():
                for (k, d, n), v in sorted(samples.items())}
     ratios = {"rust_vs_c": {}, "series_vs_base": {}, "flags_on_clean": {},
               "ignore_vs_clean_read": {}, "reset_vs_write": {}, "recovery_rust_vs_c": {},
-              "icount_rust_vs_c": {}, "icount_series_vs_base": {}}
+              "icount_rust_vs_c": {}, "icount_series_vs_base": {},
+              "icount_ignore_vs_clean_read": {}, "icount_reset_vs_write": {},
+              "icount_reset_clean_vs_write": {}, "icount_recovery_rust_vs_c": {}}
     for n in FIO + C_CLEAN:
         ratios["rust_vs_c"][n] = paired(S_R, S_C, n)
         ratios["series_vs_base"][n] = across(S_C, B_C, n)
@@ -105,6 +111,21 @@ def main():
         for nb in NBAD:
             ratios["ignore_vs_clean_read"][f"{key}/{nb}bad"] = paired(d, d, f"ignore-read-{nb}bad", "c-read-whole")
             ratios["reset_vs_write"][f"{key}/{nb}bad"] = paired(d, d, f"reset-page-{nb}bad", f"write-page-{nb}bad", time_ratio=True)
+
+    # The same in instructions (the series' -icount boot): time ratios for the
+    # resets, so that 2.0 reads "twice the instructions of a plain write".
+    for d, key in ((I_R, "rust_pmem"), (I_C, "nd_pmem")):
+        ratios["icount_reset_clean_vs_write"][key] = paired(d, d, "c-reset-write-page", "c-write-page",
+                                                            time_ratio=True)
+        for nb in NBAD:
+            ratios["icount_ignore_vs_clean_read"][f"{key}/{nb}bad"] = paired(
+                d, d, f"ignore-read-{nb}bad", "c-read-whole")
+            ratios["icount_reset_vs_write"][f"{key}/{nb}bad"] = paired(
+                d, d, f"reset-page-{nb}bad", f"write-page-{nb}bad", time_ratio=True)
+    for nb in NBAD:
+        ratios["icount_recovery_rust_vs_c"][f"ignore-read-{nb}bad"] = paired(I_R, I_C, f"ignore-read-{nb}bad")
+        ratios["icount_recovery_rust_vs_c"][f"reset-page-{nb}bad"] = paired(
+            I_C, I_R, f"reset-page-{nb}bad", time_ratio=True)
 
     # The recovery calls, driver against driver, round by round: speed of the
     # IGNORE read, and time of the median RESET page write (C time / Rust
@@ -145,22 +166,31 @@ def main():
     def target(what, value, ok, goal):
         targets.append({"target": what, "value": value, "goal": goal, "met": bool(ok)})
 
-    for n, r in ratios["rust_vs_c"].items():
-        if r:
-            target(f"rust/C {n}", round(r["median"], 3), r["median"] >= 0.98, ">= 0.98")
-    for n, r in ratios["ignore_vs_clean_read"].items():
-        if r:
-            target(f"IGNORE read / clean read, {n}", round(r["median"], 3), r["median"] >= 0.95, ">= 0.95")
-    for n, r in ratios["reset_vs_write"].items():
-        if r:
-            target(f"RESET time / plain write time, {n}", round(r["median"], 3), r["median"] <= 2.0, "<= 2.0")
-    for n, r in ratios["icount_series_vs_base" if icount else "series_vs_base"].items():
-        if r:
-            target(f"series/base nd_pmem {n}" + (" (instructions)" if icount else ""),
-                   round(r["median"], 3), r["median"] >= 0.99, ">= 0.99")
-    for n, r in ratios["flags_on_clean"].items():
-        if r:
-            target(f"flagged/plain on a clean file, {n}", round(r["median"], 3), r["median"] >= 0.99, ">= 0.99")
+    def at_least(ratio, what, goal):
+        for n, r in ratios[ratio].items():
+            if r:
+                target(f"{what}, {n}", round(r["median"], 4), r["median"] >= goal, f">= {goal}")
+
+    def at_most(ratio, what, goal, only=None):
+        for n, r in ratios[ratio].items():
+            if r and (only is None or any(n.endswith(o) for o in only)):
+                target(f"{what}, {n}", round(r["median"], 4), r["median"] <= goal, f"<= {goal}")
+
+    if icount:
+        at_least("icount_rust_vs_c", "rust/C (instructions)", 1.0)
+        at_least("icount_series_vs_base", "series/base nd_pmem (instructions)", 0.998)
+        at_most("icount_reset_vs_write", "RESET / plain page write (instructions)", 2.0,
+                only=("/16bad", "/256bad"))
+        at_most("icount_reset_clean_vs_write", "RESET of a clean page / plain page write "
+                "(instructions)", 1.05)
+        at_least("icount_ignore_vs_clean_read", "IGNORE read of a poisoned file / clean read "
+                 "(instructions)", 0.95)
+    else:
+        at_least("rust_vs_c", "rust/C", 0.98)
+        at_least("ignore_vs_clean_read", "IGNORE read / clean read", 0.95)
+        at_most("reset_vs_write", "RESET time / plain write time", 2.0)
+        at_least("series_vs_base", "series/base nd_pmem", 0.99)
+        at_least("flags_on_clean", "flagged/plain on a clean file", 0.99)
     for n, row in recovery.items():
         if "ignore" in row:
             nb = int(n.split("/")[-1][:-3])
@@ -259,6 +289,29 @@ def main():
                 m, p = row.get("monitor"), row.get("scan")
                 md.append(f"| {nb} | {drv} | {int(m['calls']) if m else '-'} | {fmt(m['ms'], 1) if m else '-'} | "
                           f"{int(p['calls']) if p else '-'} | {fmt(p['ms'], 1) if p else '-'} |")
+        md.append("")
+    if icount:
+        md.append("The flags, counted in instructions (the -icount boot of the series; "
+                  "RESET: instructions of the call / those of a plain 4 KiB write; IGNORE: "
+                  "bytes per instruction / those of a plain read of the clean file):")
+        md.append("")
+        md.append("| driver | RESET, clean page | RESET, 1 / 16 / 256 bad pages | "
+                  "IGNORE read, clean file | IGNORE read, 1 / 16 / 256 bad sectors |")
+        md.append("|---|---|---|---|---|")
+        for drv in ("nd_pmem", "rust_pmem"):
+            rs = " / ".join(fmt(ratios["icount_reset_vs_write"].get(f"{drv}/{nb}bad"), 2) for nb in NBAD)
+            ig = " / ".join(fmt(ratios["icount_ignore_vs_clean_read"].get(f"{drv}/{nb}bad")) for nb in NBAD)
+            clean_ig = paired((I_R if drv == "rust_pmem" else I_C), (I_R if drv == "rust_pmem" else I_C),
+                              "c-ignore-read-whole", "c-read-whole")
+            md.append(f"| {drv} | {fmt(ratios['icount_reset_clean_vs_write'].get(drv), 3)} | {rs} | "
+                      f"{fmt(clean_ig)} | {ig} |")
+        md.append("")
+        md.append("| bad sectors | IGNORE read, Rust/C (instructions) | RESET page write, Rust/C "
+                  "(instructions) |")
+        md.append("|---|---|---|")
+        for nb in NBAD:
+            md.append(f"| {nb} | {fmt(ratios['icount_recovery_rust_vs_c'].get(f'ignore-read-{nb}bad'))} | "
+                      f"{fmt(ratios['icount_recovery_rust_vs_c'].get(f'reset-page-{nb}bad'))} |")
         md.append("")
     for drv in ("nd_pmem", "rust_pmem"):
         md.append(f"The flags on a clean file ({drv}, flagged speed / plain speed): IGNORE read "

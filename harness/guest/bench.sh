@@ -18,7 +18,8 @@
 #                       health monitor against finding them with plain reads
 #
 # BENCH_RECOVER=0 skips the dax_bench recover and salvage runs (the instruction-count
-# pass of make bench does not need them).
+# pass of make bench skips them on the unpatched kernel, which has no flags to
+# measure), BENCH_SALVAGE=0 the salvage runs alone (it skips them on the series too).
 #
 # Round 0 is a warm-up. Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
 # (harness/bench.sh) turns them into medians, ratios, JSON and a plot.
@@ -78,7 +79,7 @@ reprobe() {
 SALVAGE=/opt/kselftest/dax_recovery/dax_salvage
 SMNT=/mnt/salvage
 sns=
-[ "${BENCH_RECOVER:-1}" = 1 ] && [ -x $SALVAGE ] && sns=$(/opt/daxvm/bus-ns.sh testbus 2>/dev/null)
+[ "${BENCH_RECOVER:-1}" = 1 ] && [ "${BENCH_SALVAGE:-1}" = 1 ] && [ -x $SALVAGE ] && sns=$(/opt/daxvm/bus-ns.sh testbus 2>/dev/null)
 salvage() {	# driver round
 	sdev=/dev/$(devname "$sns")
 	mkfs.xfs -q -f -K "$sdev" && mkdir -p $SMNT && mount -o dax "$sdev" $SMNT || exit 1

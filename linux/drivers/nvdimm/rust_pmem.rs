@@ -26,10 +26,11 @@ use kernel::{
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
     new_spinlock,
-    num::casts::{u32_as_u64, u32_as_usize, FromSafeCast},
+    num::casts::{u32_as_u64, u32_as_usize, usize_as_u64, FromSafeCast},
     nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, Region},
     page::PAGE_SIZE,
     prelude::*,
+    sizes::SZ_1M,
     str::CString,
     sync::{aref::ARef, Arc, ArcBorrow, SpinLock},
     types::ScopeGuard,
@@ -56,6 +57,10 @@ const SECTOR: u64 = u32_as_u64(SECTOR_SIZE);
 const SECTOR_BYTES: usize = u32_as_usize(SECTOR_SIZE);
 
 /// A sector of zeros, the source of every zero the driver writes or copies.
+/// The bytes a recovery read asks the known-bad list about at a time.
+const BB_WINDOW_BYTES: usize = SZ_1M;
+const BB_WINDOW: u64 = usize_as_u64(BB_WINDOW_BYTES);
+
 static ZEROES: [u8; SECTOR_BYTES] = [0; SECTOR_BYTES];
 
 // The driver works in three coordinate systems; a type for each keeps them apart.
@@ -338,7 +343,15 @@ impl Pmem {
         iter: &mut IovIterDest<'_>,
         zeroed: &mut Zeroed<'_>,
     ) -> Result<(usize, bool)> {
-        let (good, mut bad) = split_at_bad(at, end, self.bad_in(at, end))?;
+        // Ask the list about a window at a time: it walks every entry that overlaps the range
+        // asked about, and asking about the rest of a long read at each run of bad sectors
+        // would cost the square of the entries in it.
+        let lim = if end.0 - at.0 > BB_WINDOW {
+            at.add(BB_WINDOW_BYTES)
+        } else {
+            end
+        };
+        let (good, mut bad) = split_at_bad(at, lim, self.bad_in(at, lim))?;
         let mut done = 0;
         if good > 0 {
             let (n, stop) = self.copy_good_to_iter(at, good, iter)?;
@@ -414,12 +427,14 @@ impl Pmem {
     }
 
     /// Repairs the poisoned page at data position `page` with the `len` bytes of `iter` for
-    /// data position `pos` (within the page). The new page is built in a bounce page first: the
-    /// user's data, then what the medium holds around it (good bytes kept, bad bytes zeros). Only
-    /// then is the poison cleared, the page written whole and flushed, and its bad sectors
-    /// forgotten. If the user's buffer faults, the page is left as a reset of the bytes copied
-    /// leaves it; if nothing could be copied, or the clear fails, the page is left as it was (the
-    /// DAX core gives back what was taken from `iter`). Returns the bytes written.
+    /// data position `pos` (within the page). A whole page of user memory is held
+    /// ([`IovIterSource::hold_user_bytes`]) and copied straight to the medium once the poison is
+    /// cleared. Otherwise the new page is built in a bounce page first: the user's data, then
+    /// what the medium holds around it (good bytes kept, bad bytes zeros); only then is the
+    /// poison cleared and the page written whole. Either way it is then flushed and its bad
+    /// sectors forgotten. If the user's buffer faults, the page is left as a reset of the bytes
+    /// copied leaves it; if nothing could be copied, or the clear fails, the page is left as it
+    /// was (the DAX core gives back what was taken from `iter`). Returns the bytes written.
     fn reset_page(
         &self,
         page: DataPos,
@@ -427,6 +442,15 @@ impl Pmem {
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
+        let dst = self.map(page)?.0;
+        if len == PAGE_SIZE {
+            if let Some(held) = iter.hold_user_bytes(PAGE_SIZE) {
+                self.clear_page_for_reset(page)?;
+                self.mem.write_held(dst, held)?;
+                self.reset_done(page)?;
+                return Ok(PAGE_SIZE);
+            }
+        }
         let mut buf = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
         let at = span(page, pos)?;
         let n = iter.copy_from_iter(buf.get_mut(at..at + len).ok_or(ERANGE)?);
@@ -436,7 +460,14 @@ impl Pmem {
         self.salvage(&mut buf, page, 0, at)?;
         self.salvage(&mut buf, page, at + n, PAGE_SIZE)?;
         self.clear_page_for_reset(page)?;
-        self.mem.write(self.map(page)?.0, &buf)?;
+        self.mem.write(dst, &buf)?;
+        self.reset_done(page)?;
+        Ok(n)
+    }
+
+    /// Ends the reset of the page at data position `page`, written: flushes it, then forgets its
+    /// bad sectors. Fails with `EIO` if the page is still listed bad.
+    fn reset_done(&self, page: DataPos) -> Result {
         self.region.flush()?;
         self.forget_bad(page, PAGE_SIZE);
         // A clear that would split a listed range fails when the list is full: a page still
@@ -444,7 +475,7 @@ impl Pmem {
         if self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
             return Err(EIO);
         }
-        Ok(n)
+        Ok(())
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.
@@ -548,10 +579,11 @@ impl Pmem {
 /// How many of the `nr_pages` pages from `sector` `direct_access` hands out in `mode`, given the
 /// first known-bad range among them (`None` if there is none).
 ///
-/// Plain access fails on poison. The recovery modes get the pages before the one with the first
-/// bad sector, rounded up as the C driver does (so a page whose poison does not start it is
-/// included), and at least the page asked for: recovery goes page by page, as clearing poison in
-/// larger chunks is not reliable on all platforms.
+/// Plain access fails on poison. A recovery read gets all the pages: its copy reads around the
+/// poison in them. A recovery write gets the pages before the one with the first bad sector,
+/// rounded up as the C driver does (so a page whose poison does not start it is included), and at
+/// least the page asked for: recovery goes page by page, as clearing poison in larger chunks is not
+/// reliable on all platforms.
 fn usable_pages(
     sector: Sector,
     nr_pages: usize,
@@ -561,6 +593,7 @@ fn usable_pages(
     match bad {
         None => Ok(nr_pages),
         Some(_) if mode == AccessMode::Access => Err(EHWPOISON),
+        Some(_) if mode == AccessMode::RecoveryRead => Ok(nr_pages),
         Some(bad) => {
             let good = bad.start.saturating_sub(sector.0) << SECTOR_SHIFT;
             // Pages before the bad one, so fewer than `nr_pages` whenever that matters.
@@ -1045,20 +1078,28 @@ mod tests {
     }
 
     #[test]
-    fn usable_pages_recovery() {
-        for mode in [AccessMode::RecoveryRead, AccessMode::RecoveryWrite] {
-            // Poison in the page asked for: that page alone.
-            assert_eq!(usable_pages(Sector(0), 4, bad(3, 1), mode), Ok(1));
-            assert_eq!(usable_pages(Sector(8), 4, bad(8, 1), mode), Ok(1));
-            // A range that starts before the page asked for.
-            assert_eq!(usable_pages(Sector(16), 4, bad(10, 8), mode), Ok(1));
-            // Poison at the start of page 2: pages 0 and 1.
-            assert_eq!(usable_pages(Sector(0), 4, bad(16, 1), mode), Ok(2));
-            // Poison inside page 2: rounded up to include it, as in C.
-            assert_eq!(usable_pages(Sector(0), 4, bad(17, 1), mode), Ok(3));
-            // Never more than asked for.
-            assert_eq!(usable_pages(Sector(0), 2, bad(30, 1), mode), Ok(2));
-        }
+    fn usable_pages_recovery_read() {
+        // All the pages asked for, wherever the poison is.
+        let mode = AccessMode::RecoveryRead;
+        assert_eq!(usable_pages(Sector(0), 4, bad(3, 1), mode), Ok(4));
+        assert_eq!(usable_pages(Sector(16), 4, bad(10, 8), mode), Ok(4));
+        assert_eq!(usable_pages(Sector(0), 2, bad(17, 1), mode), Ok(2));
+    }
+
+    #[test]
+    fn usable_pages_recovery_write() {
+        let mode = AccessMode::RecoveryWrite;
+        // Poison in the page asked for: that page alone.
+        assert_eq!(usable_pages(Sector(0), 4, bad(3, 1), mode), Ok(1));
+        assert_eq!(usable_pages(Sector(8), 4, bad(8, 1), mode), Ok(1));
+        // A range that starts before the page asked for.
+        assert_eq!(usable_pages(Sector(16), 4, bad(10, 8), mode), Ok(1));
+        // Poison at the start of page 2: pages 0 and 1.
+        assert_eq!(usable_pages(Sector(0), 4, bad(16, 1), mode), Ok(2));
+        // Poison inside page 2: rounded up to include it, as in C.
+        assert_eq!(usable_pages(Sector(0), 4, bad(17, 1), mode), Ok(3));
+        // Never more than asked for.
+        assert_eq!(usable_pages(Sector(0), 2, bad(30, 1), mode), Ok(2));
     }
 
     #[test]

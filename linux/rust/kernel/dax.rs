@@ -32,9 +32,10 @@ pub enum AccessMode {
     /// Plain access: a range that holds known poison must fail with `EHWPOISON`.
     Access,
     /// Map a range that may hold poison, to repair it with [`Operations::recovery_write`] or
-    /// [`Operations::recovery_copy_from_iter`].
+    /// [`Operations::recovery_copy_from_iter`]: the pages up to the first one with poison, or
+    /// that page alone when the range starts there (poison is cleared a page at a time).
     RecoveryWrite,
-    /// Map a range that may hold poison, to read around it with
+    /// Map a range that may hold poison, all the pages asked for, to read around it with
     /// [`Operations::recovery_copy_to_iter`].
     RecoveryRead,
 }

@@ -16,7 +16,7 @@ use crate::{
     bindings,
     block::bio::Segment,
     error::to_result,
-    iov::{IovIterDest, IovIterSource},
+    iov::{HeldUserBytes, IovIterDest, IovIterSource},
     prelude::*,
     types::Opaque,
 };
@@ -424,6 +424,21 @@ impl<T: PagemapOps> PmemMapping<T> {
         let dst = self.check(offset, len)?;
         // SAFETY: `dst..dst + len` is mapped memory; `iter` is a valid source iterator.
         Ok(unsafe { bindings::_copy_from_iter_flushcache(dst.cast(), len, iter.as_raw()) })
+    }
+
+    /// Writes the bytes `src` holds at `offset`, flushing them from the CPU caches, and advances
+    /// their IO vector past them. The copy cannot fault.
+    ///
+    /// Fails with `ERANGE`, copying nothing, if the range is outside the mapping.
+    pub fn write_held(&self, offset: usize, src: HeldUserBytes<'_, '_>) -> Result {
+        let dst = self.check(offset, src.len())?;
+        src.copy_out(|done, from, n| {
+            // SAFETY: `dst..dst + src.len()` is mapped memory by the type invariant and `check`,
+            // and `done + n` is at most `src.len()`; `from` is valid for reads of `n` bytes during
+            // the call. The copy is byte-wise and forms no reference to either side.
+            unsafe { bindings::memcpy_flushcache(dst.wrapping_add(done).cast(), from.cast(), n) }
+        });
+        Ok(())
     }
 
     /// Drops the CPU's cached lines of `len` bytes at `offset` (after the medium under them was

@@ -314,6 +314,71 @@ TEST_F(fs, reset_clean_range)
 	close(fd);
 }
 
+/*
+ * A reset whose data for a poisoned page comes in several iovecs: the page
+ * is built from all of them (the drivers copy a page that one segment of
+ * user memory holds straight to the medium, and build any other one in a
+ * bounce page).
+ */
+TEST_F(fs, reset_iovecs)
+{
+	const struct range bad[] = { { 4 * DAX_PAGE + 5 * DAX_SECTOR, DAX_SECTOR } };
+	const size_t len[] = { 1000, 3096, 700 };
+	uint8_t data[2 * DAX_PAGE], back[2 * DAX_PAGE];
+	struct iovec iov[ARRAY_SIZE(len)];
+	size_t total = 0;
+	int fd;
+
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		close(fd);
+		return;
+	}
+	dax_fill(data, sizeof(data), NEW, 4 * DAX_PAGE);
+	for (size_t i = 0; i < ARRAY_SIZE(len); i++) {
+		iov[i].iov_base = data + total;
+		iov[i].iov_len = len[i];
+		total += len[i];
+	}
+	ASSERT_EQ((ssize_t)total, pwritev2(fd, iov, ARRAY_SIZE(iov), 4 * DAX_PAGE, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	ASSERT_EQ(sizeof(back), pread(fd, back, sizeof(back), 4 * DAX_PAGE));
+	EXPECT_EQ(0, memcmp(data, back, total));
+	EXPECT_EQ(-1, dax_check(back + total, sizeof(back) - total, OLD, 4 * DAX_PAGE + total));
+	close(fd);
+}
+
+/*
+ * A reset whose data is a shared mapping of another part of the same file:
+ * the drivers take the buffer's pages, pages of the file itself, while the
+ * reset holds the file's locks, and the repaired page is a copy of them.
+ */
+TEST_F(fs, reset_from_own_mapping)
+{
+	const struct range bad[] = { { 2 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR } };
+	uint8_t back[DAX_PAGE];
+	uint8_t *map;
+	int fd;
+
+	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
+	if (!dax_driver_recovers(&self->dev)) {
+		expect_unsupported(_metadata, fd, &bad[0]);
+		close(fd);
+		return;
+	}
+	map = mmap(NULL, 2 * DAX_PAGE, PROT_READ, MAP_SHARED, fd, 5 * DAX_PAGE);
+	ASSERT_NE(MAP_FAILED, map);
+	/* Fault the mapping in; the source starts in its first page, ends in its second. */
+	EXPECT_EQ(-1, dax_check(map, 2 * DAX_PAGE, OLD, 5 * DAX_PAGE));
+	ASSERT_EQ(DAX_PAGE, dax_rw2(fd, true, map + 100, DAX_PAGE, 2 * DAX_PAGE, RESET));
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	ASSERT_EQ(DAX_PAGE, pread(fd, back, DAX_PAGE, 2 * DAX_PAGE));
+	EXPECT_EQ(-1, dax_check(back, DAX_PAGE, OLD, 5 * DAX_PAGE + 100));
+	munmap(map, 2 * DAX_PAGE);
+	close(fd);
+}
+
 /* A fanotify group for the file system errors (FAN_FS_ERROR) of MNT, or -1. */
 static int error_listener(void)
 {
@@ -483,6 +548,11 @@ TEST_F(fs, lost_ranges_health_monitor)
 	struct dax_hm_req req = { 0 };
 	struct stat st;
 	int fd, dir, hm;
+	const off_t hit = 6 * DAX_PAGE + 2 * DAX_SECTOR + 100;
+	const struct range all[] = {
+		bad[0], bad[1], { hit, DAX_SECTOR - 100 }, bad[2],
+	};
+	int64_t sec;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, lost);
@@ -524,29 +594,22 @@ TEST_F(fs, lost_ranges_health_monitor)
 	 * returns zeros from there to the end of the sector, and the ranges
 	 * reported are those bytes, not the whole sector the driver records.
 	 */
-	{
-		const off_t hit = 6 * DAX_PAGE + 2 * DAX_SECTOR + 100;
-		const struct range all[] = {
-			bad[0], bad[1], { hit, DAX_SECTOR - 100 }, bad[2],
-		};
-		int64_t sec = dax_file_sector(fd, 6 * DAX_PAGE);
-
-		ASSERT_GE(sec, 0);
-		ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
-					   (sec + 2) * DAX_SECTOR + 100, 0));
-		memset(lost, 0, FLEN);
-		memset(want, 0, FLEN);
-		memset(buf, 0xa5, FLEN);
-		EXPECT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
-		EXPECT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
-		EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, all, ARRAY_SIZE(all)));
-		for (size_t i = 0; i < ARRAY_SIZE(all); i++)
-			memset(want + all[i].off, 1, all[i].len);
-		EXPECT_LE(4, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DATALOST, lost, FLEN, 5000));
-		EXPECT_EQ(0, memcmp(lost, want, FLEN));
-		/* The driver recorded the sector as known-bad. */
-		EXPECT_EQ((int)ARRAY_SIZE(bad) + 1, dax_badblocks_count(&self->dev));
-	}
+	sec = dax_file_sector(fd, 6 * DAX_PAGE);
+	ASSERT_GE(sec, 0);
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "mc", "offset",
+				   (sec + 2) * DAX_SECTOR + 100, 0));
+	memset(lost, 0, FLEN);
+	memset(want, 0, FLEN);
+	memset(buf, 0xa5, FLEN);
+	EXPECT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
+	EXPECT_EQ(0, dax_fault_disarm(&self->dev, "mc"));
+	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, all, ARRAY_SIZE(all)));
+	for (size_t i = 0; i < ARRAY_SIZE(all); i++)
+		memset(want + all[i].off, 1, all[i].len);
+	EXPECT_LE(4, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DATALOST, lost, FLEN, 5000));
+	EXPECT_EQ(0, memcmp(lost, want, FLEN));
+	/* The driver recorded the sector as known-bad. */
+	EXPECT_EQ((int)ARRAY_SIZE(bad) + 1, dax_badblocks_count(&self->dev));
 out:
 	close(hm);
 	close(dir);
