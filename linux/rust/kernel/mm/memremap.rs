@@ -430,6 +430,33 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// their IO vector past them. The copy cannot fault.
     ///
     /// Fails with `ERANGE`, copying nothing, if the range is outside the mapping.
+    ///
+    /// # Examples
+    ///
+    /// The repair of a page whose old content is gone once its poison is cleared: the new bytes
+    /// are held before, so that nothing can fault after.
+    ///
+    /// ```
+    /// use kernel::iov::IovIterSource;
+    /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
+    /// use kernel::page::PAGE_SIZE;
+    /// use kernel::prelude::*;
+    ///
+    /// /// Returns `false`, with nothing done, if the page must be built in a bounce page instead.
+    /// fn repair<T: PagemapOps>(
+    ///     mem: &PmemMapping<T>,
+    ///     offset: usize,
+    ///     iter: &mut IovIterSource<'_>,
+    ///     clear: impl FnOnce() -> Result,
+    /// ) -> Result<bool> {
+    ///     let Some(held) = iter.hold_user_bytes(PAGE_SIZE) else {
+    ///         return Ok(false);
+    ///     };
+    ///     clear()?;
+    ///     mem.write_held(offset, held)?;
+    ///     Ok(true)
+    /// }
+    /// ```
     pub fn write_held(&self, offset: usize, src: HeldUserBytes<'_, '_>) -> Result {
         let dst = self.check(offset, src.len())?;
         src.copy_out(|done, from, n| {
