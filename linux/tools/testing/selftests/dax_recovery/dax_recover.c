@@ -107,6 +107,20 @@ static void expect_unsupported(struct __test_metadata *_metadata, int fd,
 	free(buf);
 }
 
+/*
+ * damage() with the driver's answer: true if it recovers, so the test goes
+ * on; otherwise false, once the flags were seen refused on the file.
+ */
+static bool damage_recovers(struct __test_metadata *_metadata, struct dax_dev *dev,
+			    bool *poisoned, int *fdp, const struct range *bad, int nbad)
+{
+	ASSERT_TRUE(damage(dev, poisoned, fdp, bad, nbad));
+	if (dax_driver_recovers(dev))
+		return true;
+	expect_unsupported(_metadata, *fdp, &bad[0]);
+	return false;
+}
+
 /* IGNORE over the whole file, through every path; then the plain read. */
 static void ignore_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 			bool *poisoned, const struct range *bad, int nbad)
@@ -115,11 +129,8 @@ static void ignore_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(dev, poisoned, &fd, bad, nbad));
-	if (!dax_driver_recovers(dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, dev, poisoned, &fd, bad, nbad))
 		goto out;
-	}
 	for (size_t p = 0; p < DAX_NPATHS; p++) {
 		TH_LOG("%s", dax_paths[p].name);
 		memset(buf, 0xa5, FLEN);
@@ -214,11 +225,8 @@ static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, data);
-	ASSERT_TRUE(damage(dev, poisoned, &fd, bad, nbad));
-	if (!dax_driver_recovers(dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, dev, poisoned, &fd, bad, nbad))
 		goto out;
-	}
 	dax_fill(data, len, NEW, off);
 	ASSERT_EQ((ssize_t)len, dax_rw2(fd, true, data, len, off, RESET));
 	EXPECT_EQ(0, dax_badblocks_count(dev));
@@ -297,9 +305,7 @@ TEST_F(fs, reset_clean_range)
 	uint8_t data[2 * DAX_PAGE], back[2 * DAX_PAGE];
 	int fd;
 
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1)) {
 		close(fd);
 		return;
 	}
@@ -329,9 +335,7 @@ TEST_F(fs, reset_iovecs)
 	size_t total = 0;
 	int fd;
 
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1)) {
 		close(fd);
 		return;
 	}
@@ -361,9 +365,7 @@ TEST_F(fs, reset_from_own_mapping)
 	uint8_t *map;
 	int fd;
 
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1)) {
 		close(fd);
 		return;
 	}
@@ -791,11 +793,8 @@ TEST_F(fs, async_paths)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1))
 		goto out;
-	}
 	if (DAX_NPATHS < 2)
 		SKIP(goto out, "%s", dax_paths_missing);
 	for (size_t p = 1; p < DAX_NPATHS; p++) {
@@ -933,11 +932,8 @@ TEST_F(fs, reset_clear_fails)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 1));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1))
 		goto out;
-	}
 	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
 	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
 	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
@@ -1275,9 +1271,7 @@ TEST_F(fs, race_reset)
 	int fd, status;
 
 	ASSERT_NE(MAP_FAILED, r);
-	ASSERT_TRUE(damage(&self->dev, &self->poisoned, &fd, bad, 2));
-	if (!dax_driver_recovers(&self->dev)) {
-		expect_unsupported(_metadata, fd, &bad[0]);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 2)) {
 		close(fd);
 		return;
 	}
