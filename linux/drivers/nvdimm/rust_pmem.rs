@@ -469,13 +469,12 @@ impl Pmem {
     /// bad sectors. Fails with `EIO` if the page is still listed bad.
     fn reset_done(&self, page: DataPos) -> Result {
         self.region.flush()?;
-        self.forget_bad(page, PAGE_SIZE);
-        // A clear that would split a listed range fails when the list is full: a page still
-        // listed bad is not repaired, whatever it holds.
-        if self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
-            return Err(EIO);
-        }
-        Ok(())
+        // A clear fails only where it would split a listed range with the list full, which for a
+        // page can only be a range that holds all of it: a page still listed bad is not
+        // repaired, whatever it holds.
+        self.bb
+            .clear_bad(page.sector().0, PAGE_SECTORS)
+            .map_err(|_| EIO)
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.
@@ -670,6 +669,8 @@ struct PmemDax;
 impl dax::Operations for PmemDax {
     type Data = Arc<Pmem>;
 
+    // Inlined into the DAX core's callback: every DAX read, write and fault calls it.
+    #[inline]
     fn direct_access(
         pmem: ArcBorrow<'_, Pmem>,
         pgoff: u64,
