@@ -544,6 +544,22 @@ impl Pmem {
         self.mem.write(self.map(sector.pos())?.0, buf)
     }
 
+    /// How many of the `nr_pages` pages from page `pgoff` of the data `direct_access` hands out
+    /// in `mode` while the known-bad list is not empty (see [`usable_pages`]). Out of line, so
+    /// that the path of a device without poison does not prepare its arguments.
+    #[cold]
+    fn usable_with_poison(&self, pgoff: u64, nr_pages: usize, mode: AccessMode) -> Result<u64> {
+        // `pgoff` is a page of the data, so this does not overflow.
+        let sector = DataPos(pgoff * PAGE_BYTES).sector();
+        let nr_sectors = u64::from_safe_cast(nr_pages)
+            .checked_mul(PAGE_SECTORS)
+            .ok_or(ERANGE)?;
+        let bad = self.bb.check(sector.0, nr_sectors);
+        Ok(u64::from_safe_cast(usable_pages(
+            sector, nr_pages, bad, mode,
+        )?))
+    }
+
     /// Writes `bytes` bytes of `iter` at `at`, where the DAX core mapped a range with poison
     /// for a page-aligned whole-page write ([`dax::Operations::recovery_write`]): the pages are
     /// cleared first, as the bus allows, and dropped from the known-bad list once written.
@@ -677,22 +693,20 @@ impl dax::Operations for PmemDax {
         nr_pages: usize,
         mode: AccessMode,
     ) -> Result<DirectAccess> {
-        let pos = pgoff
-            .checked_mul(PAGE_BYTES)
-            .filter(|&o| o < pmem.data_len)
-            .map(DataPos)
-            .ok_or(ERANGE)?;
-        let sector = pos.sector();
-        let nr_pages = if pmem.bb.is_empty() {
+        // Only whole pages of the data are handed out, as the C driver does.
+        let data_pages = pmem.data_len / PAGE_BYTES;
+        if pgoff >= data_pages {
+            return Err(ERANGE);
+        }
+        let usable = if pmem.bb.is_empty() {
             // No known poison: everything up to the end of the data is usable.
-            usize::try_from((pmem.data_len - pos.0) / PAGE_BYTES)?
+            data_pages - pgoff
         } else {
-            let nr_sectors = u64::from_safe_cast(nr_pages)
-                .checked_mul(PAGE_SECTORS)
-                .ok_or(ERANGE)?;
-            usable_pages(sector, nr_pages, pmem.bb.check(sector.0, nr_sectors), mode)?
+            pmem.usable_with_poison(pgoff, nr_pages, mode)?
         };
-        DirectAccess::new(&pmem.mem, pmem.map(pos)?.0, nr_pages)
+        // The data starts at a page of the mapping (checked when it was mapped).
+        let page = usize::try_from(pmem.data_offset / PAGE_BYTES + pgoff)?;
+        DirectAccess::new(&pmem.mem, page, usize::try_from(usable)?)
     }
 
     fn zero_page_range(pmem: ArcBorrow<'_, Pmem>, pgoff: u64, nr_pages: usize) -> Result {
@@ -889,6 +903,11 @@ impl RustPmem {
             )
         };
         let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
+        // DAX hands out the data by the page.
+        if data_offset % PAGE_BYTES != 0 {
+            dev_err!(dev.as_ref(), "unaligned data offset {data_offset:#x}\n");
+            return Err(EINVAL);
+        }
         Ok(Mapped {
             mem,
             data_offset,

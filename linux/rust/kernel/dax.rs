@@ -27,25 +27,29 @@ use core::{ffi::c_void, marker::PhantomData, ops::Range, ptr::NonNull};
 pub mod sector;
 
 /// Why [`Operations::direct_access`] is called: the C `enum dax_access_mode`.
+// The C values, so that converting a known mode is free.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
 pub enum AccessMode {
     /// Plain access: a range that holds known poison must fail with `EHWPOISON`.
-    Access,
+    Access = bindings::dax_access_mode_DAX_ACCESS,
     /// Map a range that may hold poison, to repair it with [`Operations::recovery_write`] or
     /// [`Operations::recovery_copy_from_iter`]: the pages up to the first one with poison, or
     /// that page alone when the range starts there (poison is cleared a page at a time).
-    RecoveryWrite,
+    RecoveryWrite = bindings::dax_access_mode_DAX_RECOVERY_WRITE,
     /// Map a range that may hold poison, all the pages asked for, to read around it with
     /// [`Operations::recovery_copy_to_iter`].
-    RecoveryRead,
+    RecoveryRead = bindings::dax_access_mode_DAX_RECOVERY_READ,
 }
 
 impl AccessMode {
     #[inline]
     fn from_raw(mode: bindings::dax_access_mode) -> Self {
         match mode {
+            bindings::dax_access_mode_DAX_ACCESS => Self::Access,
             bindings::dax_access_mode_DAX_RECOVERY_WRITE => Self::RecoveryWrite,
             bindings::dax_access_mode_DAX_RECOVERY_READ => Self::RecoveryRead,
+            // A mode this kernel does not know of, taken as the plain one.
             _ => Self::Access,
         }
     }
@@ -70,11 +74,11 @@ impl AccessMode {
 /// use kernel::dax::DirectAccess;
 /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
 ///
-/// /// The page at `offset` of `mem`, and up to `want - 1` pages after it.
-/// fn answer<T: PagemapOps>(mem: &PmemMapping<T>, offset: usize, want: usize) -> Result<usize> {
-///     // Fails unless `mem` has `struct page`s and `offset` is a page inside it; asking for more
-///     // pages than the mapping has from there gets what it has.
-///     let access = DirectAccess::new(mem, offset, want)?;
+/// /// Page `page` of `mem`, and up to `want - 1` pages after it.
+/// fn answer<T: PagemapOps>(mem: &PmemMapping<T>, page: usize, want: usize) -> Result<usize> {
+///     // Fails unless `mem` has `struct page`s and a page `page`; asking for more pages than
+///     // the mapping has from there gets what it has.
+///     let access = DirectAccess::new(mem, page, want)?;
 ///     Ok(access.nr_pages())
 /// }
 /// ```
@@ -86,27 +90,28 @@ pub struct DirectAccess {
 }
 
 impl DirectAccess {
-    /// Describes the page at byte `offset` of `mem` and up to `nr_pages - 1` pages after it,
-    /// as many as `mem` has from there.
+    /// Describes page `page` of `mem` (counted from its start) and up to `nr_pages - 1` pages
+    /// after it, as many as `mem` has from there.
     ///
-    /// Fails with `EINVAL` if `mem` has no `struct page`s (DAX needs them) or `offset` is not
-    /// page-aligned, and with `ERANGE` if no page of `mem` starts at `offset`.
-    pub fn new<T: PagemapOps>(
-        mem: &PmemMapping<T>,
-        offset: usize,
-        nr_pages: usize,
-    ) -> Result<Self> {
-        if !mem.has_pages() || offset % PAGE_SIZE != 0 {
+    /// Fails with `EINVAL` if `mem` has no `struct page`s (DAX needs them), and with `ERANGE` if
+    /// `mem` has no page `page`.
+    // Inlined into drivers' `direct_access()`, which every DAX read, write and fault calls.
+    #[inline]
+    pub fn new<T: PagemapOps>(mem: &PmemMapping<T>, page: usize, nr_pages: usize) -> Result<Self> {
+        if !mem.has_pages() {
             return Err(EINVAL);
         }
-        let fit = mem.len().checked_sub(offset).ok_or(ERANGE)? / PAGE_SIZE;
-        if fit == 0 {
-            return Err(ERANGE);
-        }
-        // INVARIANT: `mem` has pages; `offset` and the pages after it, at least one, are in it.
+        let fit = (mem.len() / PAGE_SIZE)
+            .checked_sub(page)
+            .filter(|&n| n > 0)
+            .ok_or(ERANGE)?;
+        // `page` is below `mem.len() / PAGE_SIZE`, so this cannot overflow.
+        let offset = page * PAGE_SIZE;
+        // INVARIANT: `mem` has pages; the page at `offset` and the pages after it, at least one,
+        // are in it.
         Ok(Self {
             nr_pages: nr_pages.clamp(1, fit),
-            addr: mem.addr(offset)?,
+            addr: mem.addr(offset),
             pfn: mem.pfn(offset),
         })
     }

@@ -28,11 +28,13 @@
 //! }
 //! ```
 
-use super::{badblocks::BadBlocks, mq::gen_disk::GenDiskBuilder};
+use super::{badblocks::BadBlocks, mq::gen_disk::GenDiskBuilder, SECTOR_SHIFT};
 use crate::{
     bindings, device,
     error::{from_err_ptr, to_result},
     fmt::{self, Write},
+    num::casts::FromSafeCast,
+    page::PAGE_SIZE,
     prelude::*,
     static_lock_class,
     str::NullTerminatedFormatter,
@@ -72,14 +74,20 @@ impl Bio {
     /// Returns `true` if the bio writes.
     #[inline]
     pub fn is_write(&self) -> bool {
-        // SAFETY: By the type invariant the bio is valid.
-        unsafe { bindings::op_is_write((*self.ptr.as_ptr()).bi_opf) }
+        // C's `op_is_write()`: writing operations have odd numbers.
+        self.op() & 1 != 0
     }
 
     #[inline]
     fn opf(&self) -> bindings::blk_opf_t {
         // SAFETY: By the type invariant the bio is valid.
         unsafe { (*self.ptr.as_ptr()).bi_opf }
+    }
+
+    /// The operation, C's `bio_op()`.
+    #[inline]
+    fn op(&self) -> bindings::req_op {
+        self.opf() & ((1 << bindings::REQ_OP_BITS) - 1)
     }
 
     /// Returns `true` if the bio asks for a cache flush before its data (`REQ_PREFLUSH`).
@@ -94,11 +102,18 @@ impl Bio {
         self.opf() & bindings::REQ_FUA != 0
     }
 
-    /// Returns `true` if the bio carries data (a flush alone does not).
+    /// Returns `true` if the bio carries data (a flush alone does not, nor does a discard or a
+    /// write of zeroes, whose size is that of the range they act on).
     #[inline]
     pub fn has_data(&self) -> bool {
-        // SAFETY: By the type invariant the bio is valid.
-        unsafe { bindings::bio_has_data(self.ptr.as_ptr()) }
+        // C's `bio_has_data()`, which these calls per bio cannot afford to call out of line.
+        !self.is_empty()
+            && !matches!(
+                self.op(),
+                bindings::req_op_REQ_OP_DISCARD
+                    | bindings::req_op_REQ_OP_SECURE_ERASE
+                    | bindings::req_op_REQ_OP_WRITE_ZEROES
+            )
     }
 
     /// Returns the first sector of the bio.
@@ -129,14 +144,18 @@ impl Bio {
         ptr
     }
 
-    /// Returns the bio's data segments, each within one page.
+    /// Returns the bio's data segments, each within one page; none if it carries no data (see
+    /// [`Bio::has_data`]).
     #[inline]
     pub fn segments(&self) -> Segments<'_> {
-        Segments {
-            bio: self,
-            // SAFETY: By the type invariant the bio is valid.
-            iter: unsafe { (*self.ptr.as_ptr()).bi_iter },
+        // SAFETY: By the type invariant the bio is valid.
+        let mut iter = unsafe { (*self.ptr.as_ptr()).bi_iter };
+        if !self.has_data() {
+            // INVARIANT: Nothing is left to walk.
+            iter.bi_size = 0;
         }
+        // INVARIANT: A bio with data has the vector its iterator walks.
+        Segments { bio: self, iter }
     }
 
     /// Starts I/O accounting for the bio if the disk's queue asks for it; the returned token
@@ -197,6 +216,16 @@ impl Drop for IoAcct<'_> {
 }
 
 /// The data segments of a [`Bio`], from [`Bio::segments`].
+///
+/// This is C's `bio_for_each_segment()`, written out (`bio_iter_iovec()` and
+/// `bio_advance_iter_single()` are inline C, and calling them out of line for every page costs
+/// a bio-based driver more than the rest of its walk).
+///
+/// # Invariants
+///
+/// `iter` is the bio's iterator (`bi_iter`) or advanced from it by whole segments, and the bio
+/// has data unless `iter.bi_size` is 0: while bytes are left, `iter.bi_idx` indexes an entry of
+/// the bio's vector (`bi_io_vec`), with `iter.bi_offset` bytes of it done.
 pub struct Segments<'a> {
     bio: &'a Bio,
     iter: bindings::bvec_iter,
@@ -207,20 +236,44 @@ impl<'a> Iterator for Segments<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Segment<'a>> {
-        if self.iter.bi_size == 0 {
+        let mut it = self.iter;
+        if it.bi_size == 0 {
             return None;
         }
-        // SAFETY: The bio is valid and `iter` is within it.
-        let bv = unsafe { bindings::bio_iter_iovec(self.bio.ptr.as_ptr(), self.iter) };
+        // SAFETY: By the type invariants the bio is valid and, as bytes are left, entry
+        // `bi_idx` of its vector exists.
+        let bv = unsafe {
+            *(*self.bio.ptr.as_ptr())
+                .bi_io_vec
+                .add(usize::from_safe_cast(it.bi_idx))
+        };
+        // C's `bvec_iter_bvec()`: the part of the entry left, up to the end of its page.
+        let at = usize::from_safe_cast(bv.bv_offset.wrapping_add(it.bi_offset));
+        let offset = at % PAGE_SIZE;
+        let left = bv.bv_len.wrapping_sub(it.bi_offset).min(it.bi_size);
+        let len = usize::from_safe_cast(left).min(PAGE_SIZE - offset);
+        if len == 0 {
+            // Only a corrupt vector has an empty entry; stop rather than loop.
+            return None;
+        }
         let seg = Segment {
-            len: bv.bv_len as usize,
-            sector: self.iter.bi_sector,
+            len,
+            sector: it.bi_sector,
             _bio: PhantomData,
         };
-        // SAFETY: The bio is valid; `bv_len` bytes remain in `iter`.
-        unsafe {
-            bindings::bio_advance_iter_single(self.bio.ptr.as_ptr(), &mut self.iter, bv.bv_len)
-        };
+        // C's `bio_advance_iter_single()` by the segment: `len` is at most `left`, a `u32`.
+        let len = u32::try_from(len).unwrap_or(left);
+        let done = it.bi_offset.wrapping_add(len);
+        if done == bv.bv_len {
+            it.bi_idx = it.bi_idx.wrapping_add(1);
+            it.bi_offset = 0;
+        } else {
+            it.bi_offset = done;
+        }
+        it.bi_size -= len;
+        it.bi_sector = it.bi_sector.wrapping_add(u64::from(len >> SECTOR_SHIFT));
+        // INVARIANT: `it` is advanced by the segment.
+        self.iter = it;
         Some(seg)
     }
 }
