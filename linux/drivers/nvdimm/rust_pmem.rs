@@ -550,7 +550,7 @@ impl Pmem {
     #[cold]
     fn usable_with_poison(&self, pgoff: u64, nr_pages: usize, mode: AccessMode) -> Result<u64> {
         // `pgoff` is a page of the data, so this does not overflow.
-        let sector = DataPos(pgoff * PAGE_BYTES).sector();
+        let sector = Sector(dax::sector::pgoff_to_sector(pgoff));
         let nr_sectors = u64::from_safe_cast(nr_pages)
             .checked_mul(PAGE_SECTORS)
             .ok_or(ERANGE)?;
