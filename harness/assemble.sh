@@ -32,39 +32,34 @@ patch_paths() {
 	sed -n -E 's@^(---|\+\+\+) [ab]/([^\t]*).*$@\2@p' "$1" | sort -u
 }
 
-series=$REPO/patches/series
-n=0
-if [ -f "$series" ]; then
-	while read -r p rest; do
-		case "$p" in '' | '#'*) continue ;; esac
-		# DAX_SERIES_PREFIX=N: only the first N commits (harness/bisect.sh).
-		[ -z "${DAX_SERIES_PREFIX:-}" ] || [ "$n" -lt "$DAX_SERIES_PREFIX" ] || break
-		n=$((n + 1))
-		pf=$REPO/patches/$p
-		[ -f "$pf" ] || die "patches/series line $n: patches/$p does not exist"
-		while read -r f; do
-			[ -n "$f" ] || continue
-			echo "$f" >> "$touched"
-			if [ ! -e "$stage/$f" ] && [ -e "$BASE_DIR/$f" ]; then
-				mkdir -p "$(dirname "$stage/$f")"
-				cp -p "$BASE_DIR/$f" "$stage/$f"
-			fi
-		done < <(patch_paths "$pf")
-		if ! out=$(cd "$stage" && GIT_CEILING_DIRECTORIES="$DAX_CACHE" \
-				git apply --whitespace=nowarn -p1 "$pf" 2>&1); then
-			printf '%s\n' "$out" >&2
-			die "patch patches/$p (series line $n) does not apply"
+series_read
+n=${#SERIES_PATCH[@]}
+# DAX_SERIES_PREFIX=N: only the first N commits (harness/bisect.sh).
+[ -z "${DAX_SERIES_PREFIX:-}" ] || [ "$n" -le "$DAX_SERIES_PREFIX" ] || n=$DAX_SERIES_PREFIX
+for ((i = 0; i < n; i++)); do
+	p=${SERIES_PATCH[i]}
+	pf=$REPO/patches/$p
+	while read -r f; do
+		[ -n "$f" ] || continue
+		echo "$f" >> "$touched"
+		if [ ! -e "$stage/$f" ] && [ -e "$BASE_DIR/$f" ]; then
+			mkdir -p "$(dirname "$stage/$f")"
+			cp -p "$BASE_DIR/$f" "$stage/$f"
 		fi
-		# The files this commit adds, so later patches may edit them.
-		for path in $rest; do
-			[ -f "$REPO/linux/$path" ] ||
-				die "patches/series: $p names linux/$path, which does not exist"
-			echo "$path" >> "$touched"
-			mkdir -p "$(dirname "$stage/$path")"
-			cp -p "$REPO/linux/$path" "$stage/$path"
-		done
-	done < "$series"
-fi
+	done < <(patch_paths "$pf")
+	if ! out=$(cd "$stage" && GIT_CEILING_DIRECTORIES="$DAX_CACHE" \
+			git apply --whitespace=nowarn -p1 "$pf" 2>&1); then
+		printf '%s\n' "$out" >&2
+		die "patch patches/$p (series line $((i + 1))) does not apply"
+	fi
+	# The files this commit adds, so later patches may edit them.
+	read -r -a adds <<< "${SERIES_ADDS[i]}"
+	for path in "${adds[@]}"; do
+		echo "$path" >> "$touched"
+		mkdir -p "$(dirname "$stage/$path")"
+		cp -p "$REPO/linux/$path" "$stage/$path"
+	done
+done
 
 # New files no series line names yet (work in progress) go in last.
 if [ -d "$REPO/linux" ] && [ -z "${DAX_SERIES_PREFIX:-}" ]; then

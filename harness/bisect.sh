@@ -15,7 +15,8 @@ if [ "$SRC" != "$DAX_CACHE/src-prefix" ]; then
 	exec env DAX_SRC="$DAX_CACHE/src-prefix" DAX_BUILD="$DAX_CACHE/build-prefix" "$0" "$@"
 fi
 
-mapfile -t commits < <(grep -v -E '^[[:space:]]*(#|$)' "$REPO/patches/series" | awk '{ print $1 }')
+series_read
+commits=("${SERIES_PATCH[@]}")
 first=${1:-1} last=${2:-${#commits[@]}}
 log=$LOGS/bisect-$(date +%Y%m%d-%H%M%S).txt
 mkdir -p "$LOGS"

@@ -94,3 +94,26 @@ run_jobs() {
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 step() { printf '==> %s\n' "$*" >&2; }
+
+# series_read: patches/series, the one place it is parsed. Fills
+# SERIES_PATCH (the patch file of each commit, in order, relative to
+# patches/) and SERIES_ADDS (the linux/ files that commit adds, space
+# separated); comments and blank lines are skipped. Dies on a line that
+# names a patch or a linux/ file that does not exist. No patches/series:
+# no commits.
+series_read() {
+	local p rest path n=0 f=$REPO/patches/series
+	SERIES_PATCH=() SERIES_ADDS=()
+	[ -f "$f" ] || return 0
+	while read -r p rest; do
+		case "$p" in '' | '#'*) continue ;; esac
+		n=$((n + 1))
+		[ -f "$REPO/patches/$p" ] || die "patches/series line $n: patches/$p does not exist"
+		for path in $rest; do
+			[ -f "$REPO/linux/$path" ] ||
+				die "patches/series: $p names linux/$path, which does not exist"
+		done
+		SERIES_PATCH+=("$p")
+		SERIES_ADDS+=("$rest")
+	done < "$f"
+}
