@@ -6,12 +6,25 @@
 # regenerated. The inverse of series-repo.sh.
 #
 #   export-series.sh [DIR]     default: $DAX_CACHE/git
+#
+# patches/ and linux/ are rewritten whole, so it refuses to run while they
+# have uncommitted changes in this repository, or while DIR has any.
 . "$(dirname "$0")/lib.sh"
 
 dir=${1:-$DAX_CACHE/git}
 g() { git -C "$dir" "$@"; }
 g rev-parse -q --verify refs/tags/base >/dev/null || die "$dir is not a series repository"
-[ -z "$(g status --porcelain)" ] || die "$dir has uncommitted changes"
+dirty=$(g status --porcelain --untracked-files=all)
+if [ -n "$dirty" ]; then
+	printf '%s\n' "$dirty" | head -n 20 | sed 's/^/    /' >&2
+	die "$dir has uncommitted changes (above), which would not be exported. Commit them (git -C $dir commit -a, or --amend / rebase -i onto the commit they belong to), then export again"
+fi
+mine=$(git -C "$REPO" status --porcelain --untracked-files=all -- patches linux) ||
+	die "$REPO is not a git work tree: patches/ and linux/ could not be checked before being rewritten"
+if [ -n "$mine" ]; then
+	printf '%s\n' "$mine" | head -n 20 | sed 's/^/    /' >&2
+	die "patches/ or linux/ have uncommitted changes (above), which exporting would overwrite. Commit them (git -C $REPO commit -- patches linux) or set them aside (git -C $REPO stash push -u -- patches linux), then export again"
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -26,9 +39,9 @@ mkdir -p "$REPO/linux"
 n=0
 for c in $(g rev-list --reverse base..HEAD); do
 	n=$((n + 1))
-	added=$(g diff-tree --no-commit-id --name-only -r --diff-filter=A "$c")
+	mapfile -t added < <(g diff-tree --no-commit-id --name-only -r --diff-filter=A "$c")
 	excl=()
-	for f in $added; do
+	for f in "${added[@]}"; do
 		excl+=(":(exclude)$f")
 		mkdir -p "$REPO/linux/$(dirname "$f")"
 		g show "$c:$f" > "$REPO/linux/$f"
@@ -39,6 +52,9 @@ for c in $(g rev-list --reverse base..HEAD); do
 		-o "$tmp/out" -- . "${excl[@]}"
 	p=$(ls "$tmp/out")
 	mv "$tmp/out/$p" "$REPO/patches/$p"
-	echo "$p" $added >> "$REPO/patches/series"
+	echo "$p" "${added[@]}" >> "$REPO/patches/series"
 done
+# What was exported is in patches/ and linux/ now: harness/series-repo.sh
+# may rebuild DIR from them.
+g update-ref refs/dax-recovery/synced HEAD
 step "exported $n commit(s) to patches/ and linux/"

@@ -27,7 +27,7 @@ trap 'rm -rf "$mailed"' EXIT
 # The harness's own series repository, rebuilt from patches/ and linux/ on
 # every run: never $DAX_CACHE/git, where a developer edits the series.
 lintgit=$DAX_CACHE/lint-git
-out=$("$REPO/harness/series-repo.sh" "$lintgit" 2>&1) || { printf '%s\n' "$out" >&2; die "harness/series-repo.sh failed"; }
+out=$("$REPO/harness/series-repo.sh" --scratch "$lintgit" 2>&1) || { printf '%s\n' "$out" >&2; die "harness/series-repo.sh failed"; }
 git -C "$lintgit" format-patch -q -o "$mailed" base..series
 for p in "$mailed"/*.patch; do
 	check "$p"

@@ -5,9 +5,18 @@
 # linux/ files the line names). Used by "make series" (format-patch) and as
 # a work tree for editing the series (see harness/export-series.sh).
 #
-#   series-repo.sh [DIR]     default: $DAX_CACHE/git
+#   series-repo.sh [--scratch] [DIR]     default: $DAX_CACHE/git
+#
+# A rebuild resets the branch "series" to base and cleans the work tree, so
+# it refuses to run over a developer's work: uncommitted changes, or commits
+# on "series" that are not yet in patches/ and linux/ (the repository's
+# refs/dax-recovery/synced records the last commit that was: the one built
+# here, or the one harness/export-series.sh exported). --scratch is for the
+# harness's own repositories (lint.sh, series.sh): whatever is in DIR goes.
 . "$(dirname "$0")/lib.sh"
 
+scratch=0
+[ "${1:-}" != --scratch ] || { scratch=1; shift; }
 dir=${1:-$DAX_CACHE/git}
 [ -f "$BASE_DIR/.unpacked" ] || die "base source missing; run harness/base.sh"
 
@@ -33,33 +42,53 @@ if ! g rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	GIT_AUTHOR_DATE="2026-01-01T00:00:00Z" GIT_COMMITTER_DATE="2026-01-01T00:00:00Z" \
 		g commit -q -m "Linux 7.3.4 ($BASE_PKG $BASE_VERSION)"
 	g tag base
+	g update-ref refs/dax-recovery/synced base
+fi
+
+if [ $scratch = 0 ]; then
+	if [ -e "$(g rev-parse --git-path rebase-apply)" ] ||
+	   [ -e "$(g rev-parse --git-path rebase-merge)" ]; then
+		die "$dir has a git am or rebase in progress; finish it (git -C $dir am --continue or rebase --continue) or drop it (--abort), then run this again"
+	fi
+	dirty=$(g status --porcelain --untracked-files=all)
+	if [ -n "$dirty" ]; then
+		printf '%s\n' "$dirty" | head -n 20 | sed 's/^/    /' >&2
+		die "$dir has uncommitted changes (above), which rebuilding it would discard. Commit them on the series branch and run harness/export-series.sh $dir to bring them into patches/ and linux/; or set them aside with git -C $dir stash -u (or discard them with git -C $dir reset --hard && git -C $dir clean -fd); then run this again"
+	fi
+	tip=$(g rev-parse -q --verify refs/heads/series || true)
+	synced=$(g rev-parse -q --verify refs/dax-recovery/synced || true)
+	if [ -n "$tip" ] && [ "$tip" != "$synced" ]; then
+		die "the series branch of $dir has commits that are not in patches/ and linux/ (git -C $dir log ${synced:-base}..series), which rebuilding it would discard. Run harness/export-series.sh $dir to bring them in; or, to drop them, git -C $dir update-ref refs/dax-recovery/synced series; then run this again"
+	fi
 fi
 
 g checkout -q -f -B series base
 g clean -q -fdx
+# Every commit made from here on comes from patches/ and linux/.
+synced() { g update-ref refs/dax-recovery/synced series; }
+synced
 
 named=$(mktemp)
-trap 'rm -f "$named"' EXIT
-n=0
-while read -r p rest; do
-	case "$p" in '' | '#'*) continue ;; esac
-	n=$((n + 1))
-	pf=$REPO/patches/$p
-	[ -f "$pf" ] || die "patches/series line $n: patches/$p does not exist"
-	if ! g am -q --keep-cr --committer-date-is-author-date "$pf" 2>"$named.err"; then
+trap 'rm -f "$named" "$named.err"' EXIT
+series_read
+n=${#SERIES_PATCH[@]}
+for ((i = 0; i < n; i++)); do
+	p=${SERIES_PATCH[i]}
+	if ! g am -q --keep-cr --committer-date-is-author-date "$REPO/patches/$p" 2>"$named.err"; then
 		cat "$named.err" >&2
 		g am --abort 2>/dev/null || true
-		die "patch patches/$p (series line $n) does not apply"
+		die "patch patches/$p (series line $((i + 1))) does not apply"
 	fi
-	for path in $rest; do
-		[ -f "$REPO/linux/$path" ] || die "patches/series: $p names linux/$path, which does not exist"
+	read -r -a adds <<< "${SERIES_ADDS[i]}"
+	for path in "${adds[@]}"; do
 		mkdir -p "$dir/$(dirname "$path")"
 		cp "$REPO/linux/$path" "$dir/$path"
 		g add -f "$path"
 		echo "$path" >> "$named"
 	done
-	[ -z "$rest" ] || g commit -q --amend --no-edit
-done < "$REPO/patches/series"
+	[ ${#adds[@]} = 0 ] || g commit -q --amend --no-edit
+	synced
+done
 
 # Every new file must belong to a commit.
 orphans=$(cd "$REPO/linux" && find . -type f -printf '%P\n' | sort | comm -23 - <(sort "$named"))

@@ -8,7 +8,7 @@
 # Built in the harness's own repository, as lint.sh does: $DAX_CACHE/git is
 # the developer's.
 dir=$DAX_CACHE/lint-git
-"$REPO/harness/series-repo.sh" "$dir"
+"$REPO/harness/series-repo.sh" --scratch "$dir"
 out=$DAX_CACHE/series-out
 rm -rf "$out"
 git -C "$dir" config branch.series.description "$(cat "$REPO/series/cover-letter.txt")"
