@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""The table of a make fstests run: one row per test and file system, one
-column per kernel (base, nd_pmem, rust_pmem), from fstests' xunit reports
-(<results>/<kernel>/<fs>/result.xml). Exits 1 if a driver fails a test the
-base kernel passes, or if the two drivers differ on a test."""
+"""fstests_report.py RESULTS KERNEL...: the table of a make fstests run
+(harness/fstests.sh): one row per test and file system, one column per
+kernel (base, nd_pmem, rust_pmem), from fstests' xunit reports
+(RESULTS/<kernel>/<fs>/result.xml). Exits 1 if a driver fails a test the
+base kernel passes, if the two drivers differ on a test, or if a kernel
+has no results at all."""
 import os
 import sys
 import xml.etree.ElementTree as ET
+
+from peer_report import DRIVERS, Report, differ, regressed, status
 
 
 def load(path):
@@ -35,41 +39,35 @@ def cell(r):
     return f'{kind}: {why}' if why else kind
 
 
-def main():
-    base, kernels = sys.argv[1], sys.argv[2:]
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    base, kernels = argv[0], argv[1:]
     fss = sorted({fs for k in kernels if os.path.isdir(os.path.join(base, k))
                   for fs in os.listdir(os.path.join(base, k))})
     data = {(k, fs): load(os.path.join(base, k, fs, 'result.xml'))
             for k in kernels for fs in fss}
-    bad = []
-    print('| test | fs | ' + ' | '.join(kernels) + ' |')
-    print('|---|---|' + '---|' * len(kernels))
+    rep = Report(['test', 'fs'] + kernels)
     counts = {k: {'pass': 0, 'fail': 0, 'notrun': 0} for k in kernels}
     for fs in fss:
         tests = sorted({t for k in kernels for t in data[(k, fs)]})
         for t in tests:
-            row = [data[(k, fs)].get(t) for k in kernels]
-            for k, r in zip(kernels, row):
+            got = {k: data[(k, fs)].get(t) for k in kernels}
+            for k, r in got.items():
                 if r:
                     counts[k][r[0]] += 1
-            print(f'| {t} | {fs} | ' + ' | '.join(cell(r) for r in row) + ' |')
-            got = dict(zip(kernels, row))
-            b = got.get('base')
-            for d in ('nd_pmem', 'rust_pmem'):
-                r = got.get(d)
-                if r and r[0] == 'fail' and b and b[0] == 'pass':
-                    bad.append(f'{t} ({fs}): {d} fails, base passes')
-            if ('nd_pmem' in got and 'rust_pmem' in got and got['nd_pmem'] and
-                    got['rust_pmem'] and got['nd_pmem'][0] != got['rust_pmem'][0]):
-                bad.append(f'{t} ({fs}): nd_pmem {got["nd_pmem"][0]}, '
-                           f'rust_pmem {got["rust_pmem"][0]}')
-    print()
+            rep.row(t, fs, *(cell(got[k]) for k in kernels))
+            for d in DRIVERS:
+                if regressed(got.get('base'), got.get(d)):
+                    rep.regression(f'{t} ({fs}): {d} fails, base passes')
+            a, b = (got.get(d) for d in DRIVERS)
+            if a and b and differ(a, b):
+                rep.regression(f'{t} ({fs}): {DRIVERS[0]} {status(a)}, {DRIVERS[1]} {status(b)}')
     for k in kernels:
         c = counts[k]
-        print(f'{k}: {c["pass"]} pass, {c["fail"]} fail, {c["notrun"]} notrun')
-    for b in bad:
-        print(f'REGRESSION: {b}')
-    return 1 if bad else 0
+        rep.summary.append(f'{k}: {c["pass"]} pass, {c["fail"]} fail, {c["notrun"]} notrun')
+        if not any(data[(k, fs)] for fs in fss):
+            rep.regression(f'{k}: no results')
+    return rep.finish()
 
 
 if __name__ == '__main__':

@@ -5,11 +5,14 @@
 Each run's results.txt (guest/ndctl.sh) has a line per script: name,
 pass|fail|skip, exit status, seconds. The table has a row per script, bus
 and driver, with what the unpatched kernel and the series did. Exit status
-1 when the series fails a script the unpatched kernel passes, or when the
-two drivers differ on a script.
+1 when the series does not pass a script the unpatched kernel passes, when
+the two drivers differ on a script, when the project's own checks do not
+pass, or when a run has no results.
 """
 import os
 import sys
+
+from peer_report import DRIVERS, Report, differ, regressed, status
 
 E820_SCRIPTS = {"dax-ext4.sh", "dax-xfs.sh"}
 # The project's own checks, run after ndctl's: they must pass on the series.
@@ -34,56 +37,59 @@ def cell(res, name):
         return "(no run)"
     if name not in res:
         return "-"
-    status, secs = res[name]
-    return f"{status} ({secs} s)"
+    st, secs = res[name]
+    return f"{st} ({secs} s)"
 
 
-def main():
-    results, runs = sys.argv[1], sys.argv[2:]
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    results, runs = argv[0], argv[1:]
     got = {r: load(results, r) for r in runs}
-    rows, bad = [], []
+    rep = Report(["test", "bus", "driver", "unpatched", "patched"])
     names = []
     for r in runs:
         for name in (got[r] or {}):
             if name not in names:
                 names.append(name)
-    base, series = got.get("nfit-base"), got.get("nfit-series")
-    for name in names:
-        bus = "e820 (nfit_test kernel)" if name in E820_SCRIPTS else "nfit_test"
-        if "nfit-base" in runs or "nfit-series" in runs:
-            if (base and name in base) or (series and name in series):
-                rows.append((OWN.get(name, name), bus, "nd_pmem", cell(base, name), cell(series, name)))
-                if name in OWN and series and series.get(name, ("none",))[0] != "pass":
-                    bad.append(f"{name} on nfit_test: {series.get(name, ('not run',))[0]} with the series")
-                if base and series and name in base and \
-                        base[name][0] == "pass" and series.get(name, ("none",))[0] != "pass":
-                    bad.append(f"{name} on nfit_test: passes unpatched, {series.get(name, ('not run',))[0]} with the series")
+    base, series = got.get("nfit-base") or {}, got.get("nfit-series") or {}
+    if "nfit-base" in runs or "nfit-series" in runs:
+        for name in names:
+            if name not in base and name not in series:
+                continue
+            bus = "e820 (nfit_test kernel)" if name in E820_SCRIPTS else "nfit_test"
+            rep.row(OWN.get(name, name), bus, "nd_pmem", cell(got.get("nfit-base"), name),
+                    cell(got.get("nfit-series"), name))
+            if name in OWN and status(series.get(name)) != "pass":
+                rep.regression(f"{name} on nfit_test: {status(series.get(name), 'not run')} "
+                               "with the series")
+            elif got.get("nfit-series") is not None and \
+                    regressed(base.get(name), series.get(name), strict=True):
+                rep.regression(f"{name} on nfit_test: passes unpatched, "
+                               f"{status(series.get(name), 'not run')} with the series")
     drv = {}
-    for d in ("nd_pmem", "rust_pmem"):
+    for d in DRIVERS:
         r = f"e820-{d}"
-        if r in runs:
-            drv[d] = got[r]
-            for name in (got[r] or {}):
-                ref = cell(base, name) if d == "nd_pmem" and base and name in base else "-"
-                rows.append((name, "e820 (test-bed kernel)", d, ref, cell(got[r], name)))
-                if ref.startswith("pass") and got[r][name][0] != "pass":
-                    bad.append(f"{name} on e820 with {d}: passes unpatched, {got[r][name][0]} with the series")
+        if r not in runs:
+            continue
+        drv[d] = got[r]
+        for name in (got[r] or {}):
+            # The unpatched kernel's e820 runs are nfit-base's, with nd_pmem.
+            ref = base.get(name) if d == "nd_pmem" else None
+            rep.row(name, "e820 (test-bed kernel)", d, cell(base, name) if ref else "-",
+                    cell(got[r], name))
+            if regressed(ref, got[r][name], strict=True):
+                rep.regression(f"{name} on e820 with {d}: passes unpatched, "
+                               f"{status(got[r][name])} with the series")
     if len(drv) == 2 and all(drv.values()):
-        for name in set(drv["nd_pmem"]) | set(drv["rust_pmem"]):
-            a = drv["nd_pmem"].get(name, ("none",))[0]
-            b = drv["rust_pmem"].get(name, ("none",))[0]
-            if a != b:
-                bad.append(f"{name} on e820: nd_pmem {a}, rust_pmem {b}")
+        a, b = (drv[d] for d in DRIVERS)
+        for name in sorted(set(a) | set(b)):
+            if differ(a.get(name), b.get(name)):
+                rep.regression(f"{name} on e820: {DRIVERS[0]} {status(a.get(name))}, "
+                               f"{DRIVERS[1]} {status(b.get(name))}")
     for r in runs:
         if got[r] is None:
-            bad.append(f"{r}: no results")
-    print("| test | bus | driver | unpatched | patched |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
-    for b in bad:
-        print(f"\nREGRESSION: {b}")
-    return 1 if bad else 0
+            rep.regression(f"{r}: no results")
+    return rep.finish()
 
 
 if __name__ == "__main__":
