@@ -13,7 +13,10 @@ import argparse
 import re
 import sys
 
-RESULT = re.compile(r'^(not )?ok (\d+)(?: - | )?(.*?)(?:\s+#\s*(SKIP|XFAIL|TODO)\b\s*(.*))?$')
+# A result's name ends at its "# " comment: a directive (SKIP, XFAIL, TODO)
+# or the kselftest runner's "# exit=N" or "# TIMEOUT N seconds".
+RESULT = re.compile(r'^(not )?ok (\d+)(?: - | )?(.*?)'
+                    r'(?:\s+#\s*(?:(SKIP|XFAIL|TODO)\b\s*(.*)|.*))?$')
 PLAN = re.compile(r'^1\.\.(\d+)')
 TSTAMP = re.compile(r'^\[\s*\d+\.\d+\]\s?')
 
@@ -192,7 +195,7 @@ def program_times(path):
     return 'longest program runs: ' + ', '.join(f'{p} {s} s' for p, s in slow)
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument('--output', required=True, help="the guest's output (output.log)")
     ap.add_argument('--console', help='the kernel log (console.log)')
@@ -200,7 +203,7 @@ def main():
                     help='fail if the kernel log has no KUnit results')
     ap.add_argument('--extra-fail', action='append', default=[],
                     help='count a failure with this name (e.g. a kernel splat)')
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     tally, report = Tally(), []
     with open(args.output, errors='replace') as f:
