@@ -41,13 +41,14 @@ FILE_BYTES = 64 << 20
 def load(path):
     samples = collections.defaultdict(dict)   # (kernel, driver, name) -> {round: v}
     units = {}
-    for line in open(path):
-        f = line.split()
-        if len(f) != 6 or f[4] == "unsupported":
-            continue
-        kernel, driver, rnd, name, value, unit = f
-        samples[(kernel, driver, name)][int(rnd)] = float(value)
-        units[name] = unit
+    with open(path) as lines:
+        for line in lines:
+            f = line.split()
+            if len(f) != 6 or f[4] == "unsupported":
+                continue
+            kernel, driver, rnd, name, value, unit = f
+            samples[(kernel, driver, name)][int(rnd)] = float(value)
+            units[name] = unit
     return samples, units
 
 
@@ -61,10 +62,11 @@ def stats(values):
             "max": max(values), "n": len(values)}
 
 
-def main():
-    run, results, meta_path = sys.argv[1], sys.argv[2], sys.argv[3]
+def main(argv=None):
+    run, results, meta_path = (sys.argv[1:] if argv is None else argv)[:3]
     samples, units = load(results)
-    meta = json.load(open(meta_path))
+    with open(meta_path) as f:
+        meta = json.load(f)
 
     def get(kernel, driver, name):
         return samples.get((kernel, driver, name), {})
@@ -203,7 +205,8 @@ def main():
     out = dict(meta, samples={f"{k}/{d}/{n}": v for (k, d, n), v in sorted(samples.items())},
                summary=summary, ratios=ratios, recovery=recovery, salvage=salvage,
                targets=targets)
-    json.dump(out, open(f"{run}/results.json", "w"), indent=1, sort_keys=True)
+    with open(f"{run}/results.json", "w") as f:
+        json.dump(out, f, indent=1, sort_keys=True)
 
     # The tables.
     def fmt(r, digits=3):
@@ -322,7 +325,8 @@ def main():
     md.append(f"Targets: {len(targets) - len(missed)} of {len(targets)} met."
               + ("" if not missed else " Missed: " + "; ".join(
                   f"{t['target']} = {t['value']} (goal {t['goal']})" for t in missed) + "."))
-    open(f"{run}/results.md", "w").write("\n".join(md) + "\n")
+    with open(f"{run}/results.md", "w") as f:
+        f.write("\n".join(md) + "\n")
 
     # Data for the plot: one bar group per workload.
     with open(f"{run}/ratios.dat", "w") as f:
