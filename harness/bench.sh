@@ -33,8 +33,10 @@
 # writeback waits for a host page fault, which halved some write runs of
 # either driver at random (see harness/vm.sh).
 shm=${DAX_BENCH_SHM:-/dev/shm}
-[ -d "$shm" ] && [ -w "$shm" ] && [ "$(df -Pk "$shm" | awk 'NR == 2 { print $4 }')" -gt $((3 << 20)) ] ||
+if ! { [ -d "$shm" ] && [ -w "$shm" ] &&
+	[ "$(df -Pk "$shm" | awk 'NR == 2 { print $4 }')" -gt $((3 << 20)) ]; }; then
 	die "make bench needs 3 GiB free on a writable tmpfs at $shm (DAX_BENCH_SHM)"
+fi
 
 DAX_DEPS_BENCH=1 "$REPO/harness/deps.sh"
 "$REPO/harness/build.sh"

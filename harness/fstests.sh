@@ -59,6 +59,7 @@ if [ "$(cat "$FST/.built" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 kernels=${FSTESTS_KERNELS:-base nd_pmem rust_pmem}
+read -r -a klist <<< "$kernels"
 case " $kernels " in *" nd_pmem "*|*" rust_pmem "*) "$REPO/harness/build.sh" ;; esac
 case " $kernels " in
 *" base "*)
@@ -70,18 +71,19 @@ esac
 out=$LOGS/fstests-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out/results"
 # One kernel's run, in its own VM; its output in $out/<kernel>.txt.
+# shellcheck disable=SC2317  # run by run_jobs, which shellcheck cannot follow
 run_kernel() {
 	local k=$1 drv start krc env=()
 
 	if [ "$k" = base ]; then
-		env=(DAX_BUILD=$BASE_BUILD DAX_VMDIR=$BASE_VM)
+		env=("DAX_BUILD=$BASE_BUILD" "DAX_VMDIR=$BASE_VM")
 		drv=nd_pmem
 	else
 		drv=$k
 	fi
 	start=$(date +%s)
 	env "${env[@]}" DAXVM_HOSTROOT=1 DAXVM_RESULTS="$out/results" DAXVM_E820_TWO=1 \
-		DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-7200} DAX_RUN_LOG="$out/vm-$k" \
+		DAXVM_TIMEOUT="${DAXVM_TIMEOUT:-7200}" DAX_RUN_LOG="$out/vm-$k" \
 		DAXVM_ENV_FSTESTS_DIR="$FST/fstests" DAXVM_ENV_FSTESTS_LABEL="$k" \
 		DAXVM_ENV_FSTESTS_FS="${FSTESTS_FS:-ext4 xfs}" \
 		DAXVM_ENV_FSTESTS_TESTS="${FSTESTS:-$FSTESTS_DEFAULT}" \
@@ -97,12 +99,12 @@ rc=0
 jobs=${FSTESTS_JOBS:-3}
 start=$(date +%s)
 step "fstests: ${kernels// /, } (${FSTESTS:-$FSTESTS_DEFAULT}), $jobs at a time"
-run_jobs "$jobs" run_kernel $kernels
+run_jobs "$jobs" run_kernel "${klist[@]}"
 # How each VM ended: 0 or 1, the tests ran (failures are the table's to
 # judge, against the base kernel); 3, the kernel log has a warning (vm.sh),
 # which fails a patched kernel and is expected of the base one (the WARN of
 # generic/791, which patch 0001 fixes); anything else, the run broke.
-for k in $kernels; do
+for k in "${klist[@]}"; do
 	r=$(cat "$out/$k.rc" 2>/dev/null || echo none)
 	case $k:$r in
 	*:0 | *:1 | base:3) ;;
@@ -110,13 +112,13 @@ for k in $kernels; do
 	esac
 done
 echo "all: $(( $(date +%s) - start )) s" >> "$out/times.txt"
-for k in $kernels; do
+for k in "${klist[@]}"; do
 	echo "== $k"
 	grep -E '^(Ran|Not run|Failures|Passed all)' "$out/$k.txt" || true
 done
 cat "$out/times.txt"
 
-python3 "$REPO/harness/fstests_report.py" "$out/results" $kernels > "$out/table.md" || rc=1
+python3 "$REPO/harness/fstests_report.py" "$out/results" "${klist[@]}" > "$out/table.md" || rc=1
 cat "$out/table.md"
 echo "fstests: results in $out"
 exit $rc

@@ -33,7 +33,7 @@ copy_with_libs() {
 }
 for b in "${HOST_BINS[@]}"; do
 	p=$b; [ -e "$p" ] || p=$(command -v "$(basename "$b")" || true)
-	[ -n "$p" ] && [ -e "$p" ] || die "$b not found on the host (harness/deps.sh installs it)"
+	{ [ -n "$p" ] && [ -e "$p" ]; } || die "$b not found on the host (harness/deps.sh installs it)"
 	rm -f "$root$b"
 	copy_with_libs "$p" "$b"
 done

@@ -43,11 +43,11 @@ kdoc() {	# tree file: its kernel-doc warnings without line numbers
 		sed -E 's/:[0-9]+//' | sort -u)
 }
 nk=0 kfail=0
-for f in $(sed -n 's|^+++ b/||p' "$mailed"/*.patch | grep -E '\.[ch]$' | sort -u); do
+while read -r f; do
 	nk=$((nk + 1))
 	new=$(comm -13 <(kdoc "$BASE_DIR" "$f") <(kdoc "$lintgit" "$f"))
 	[ -z "$new" ] || { printf '%s\n' "$new" | sed 's/^/    /'; kfail=1; }
-done
+done < <(sed -n 's|^+++ b/||p' "$mailed"/*.patch | grep -E '\.[ch]$' | sort -u)
 [ $kfail = 0 ] || die "kernel-doc: the series adds warnings (above)"
 step "kernel-doc -Wall: no new warnings in the $nk C files and headers the series touches"
 

@@ -14,5 +14,5 @@ rm -rf "$out"
 git -C "$dir" config branch.series.description "$(cat "$REPO/series/cover-letter.txt")"
 git -C "$dir" format-patch -q --cover-letter --cover-from-description=subject \
 	--base=base --thread=shallow -o "$out" base..series
-step "series: $(ls "$out" | wc -l) file(s) in $out"
+step "series: $(find "$out" -type f | wc -l) file(s) in $out"
 ls "$out"
