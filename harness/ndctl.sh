@@ -59,6 +59,7 @@ if [ "$(cat "$ND/.built" 2>/dev/null)" != "$TARBALL_SHA256" ]; then
 fi
 
 runs=${NDCTL_RUNS:-nfit-base nfit-series e820-nd_pmem e820-rust_pmem}
+read -r -a runlist <<< "$runs"
 # The e820 runs: the test bed's kernel with config/ndctl.config, in a tree
 # of its own.
 ndctl_env=(env DAX_BUILD="$DAX_CACHE/build-ndctl" DAX_VMDIR="$DAX_CACHE/vm-ndctl"
@@ -89,11 +90,12 @@ done
 
 out=$LOGS/ndctl-$(date +%Y%m%d-%H%M%S)
 mkdir -p "$out/results"
+# shellcheck disable=SC2317  # run by run_jobs, which shellcheck cannot follow
 run_one() {
-	local r=$1 env=() drv=nd_pmem tests mods own= start rrc
+	local r=$1 env=() drv=nd_pmem tests mods own='' start rrc
 	case $r in
 	nfit-*)
-		env=(DAX_BUILD=$DAX_CACHE/$r-build DAX_VMDIR=$DAX_CACHE/$r-vm)
+		env=("DAX_BUILD=$DAX_CACHE/$r-build" "DAX_VMDIR=$DAX_CACHE/$r-vm")
 		tests=${NDCTL_TESTS:-$NFIT_TESTS} mods=nd_e820 own=nfit-salvage.sh ;;
 	e820-*)
 		env=("${ndctl_env[@]:1}")
@@ -103,7 +105,7 @@ run_one() {
 	start=$(date +%s)
 	# dax-ext4.sh and dax-xfs.sh fallocate 1 GiB on the e820 namespace.
 	env "${env[@]}" DAXVM_HOSTROOT=1 DAXVM_RESULTS="$out/results" DAXVM_E820_SIZE=2G \
-		DAXVM_TIMEOUT=${DAXVM_TIMEOUT:-5400} DAX_RUN_LOG="$out/vm-$r" \
+		DAXVM_TIMEOUT="${DAXVM_TIMEOUT:-5400}" DAX_RUN_LOG="$out/vm-$r" \
 		DAXVM_ENV_NDCTL_SRC="$ND/ndctl" DAXVM_ENV_NDCTL_BUILD="$ND/build" \
 		DAXVM_ENV_NDCTL_TESTS="$tests" DAXVM_ENV_NDCTL_LABEL="$r" \
 		DAXVM_ENV_NDCTL_MODULES="$mods" DAXVM_ENV_NDCTL_OWN="$own" \
@@ -115,7 +117,7 @@ run_one() {
 
 step "ndctl: ${runs// /, }, ${NDCTL_JOBS:-2} at a time"
 start=$(date +%s)
-run_jobs "${NDCTL_JOBS:-2}" run_one $runs
+run_jobs "${NDCTL_JOBS:-2}" run_one "${runlist[@]}"
 rc=0
 # 0 or 1: the tests ran (the table judges them); 3, the kernel log has a
 # warning or an oops (vm.sh), which fails a patched kernel; else the run broke.
@@ -130,7 +132,7 @@ for r in $runs; do
 done
 echo "all: $(( $(date +%s) - start )) s" >> "$out/times.txt"
 cat "$out/times.txt"
-python3 "$REPO/harness/ndctl_report.py" "$out/results" $runs > "$out/table.md" || rc=1
+python3 "$REPO/harness/ndctl_report.py" "$out/results" "${runlist[@]}" > "$out/table.md" || rc=1
 cat "$out/table.md"
 echo "ndctl: results in $out"
 exit $rc
