@@ -62,6 +62,7 @@ accel=(-accel tcg -cpu max)
 # DAXVM_ICOUNT=1: deterministic TCG, one guest instruction per virtual
 # nanosecond (-icount shift=0,sleep=off; one host thread for all vCPUs).
 # Guest timings then count instructions, not host speed.
+# shellcheck disable=SC2054  # the commas are in QEMU's options
 [ "${DAXVM_ICOUNT:-0}" = 1 ] && accel=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu max)
 
 if [ "$mode" = shell ]; then
@@ -95,8 +96,9 @@ if [ "${DAXVM_E820_TWO:-0}" = 1 ]; then
 	memmap="memmap=1G!4G memmap=1G\$5G daxvm.testbus=1G@5G memmap=1G!6G"
 fi
 nvsize=${DAXVM_NVDIMM_SIZE:-1G}
+# shellcheck disable=SC2054  # the commas are in QEMU's options
 qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
-      -m ${mem}G,slots=2,maxmem=$((mem + ${nvsize%G}))G
+      -m "${mem}G,slots=2,maxmem=$((mem + ${nvsize%G}))G"
       -object memory-backend-file,id=nvm0,share=on,mem-path="$nvdimm",size="${DAXVM_NVDIMM_SIZE:-1G}"
       -device nvdimm,id=nvdimm0,memdev=nvm0,label-size=128K
       -device virtio-rng-pci
@@ -108,6 +110,7 @@ qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
 # perl, xfsprogs, fstests itself) that the guest chroots into, and a
 # writable directory for the results (DAXVM_HOSTROOT=1,
 # DAXVM_RESULTS=<host directory>).
+# shellcheck disable=SC2054  # the commas are in QEMU's options
 if [ "${DAXVM_HOSTROOT:-0}" = 1 ]; then
 	qemu+=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap)
 	[ -n "${DAXVM_RESULTS:-}" ] &&
