@@ -40,7 +40,7 @@ devname() {	# [namespace]
 	basename "$(ls -d /sys/bus/nd/devices/"${h:-$n}"/block/pmem*)"
 }
 dev=/dev/$(devname)
-echo "daxvm: bench namespace $ns, $dev, $(($(cat /sys/block/${dev#/dev/}/size) / 2048)) MiB"
+echo "daxvm: bench namespace $ns, $dev, $(($(cat "/sys/block/${dev#/dev/}/size") / 2048)) MiB"
 # The region is fresh guest memory on the host: write all of it once,
 # so that no timed run pays for the host allocating its pages.
 dd if=/dev/zero of="$dev" bs=1M oflag=direct 2>/dev/null
@@ -57,7 +57,7 @@ mountfs() {
 bind() {	# driver
 	unmount
 	/opt/daxvm/pmem-driver.sh "$1" || exit 1
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		[ -b "/dev/$(devname 2>/dev/null)" ] && break
 		sleep 0.1
 	done
@@ -118,6 +118,7 @@ one() {	# driver round job rw bs engine [extra...]
 	echo "bench $d $r $job $v MiB/s"
 }
 
+# shellcheck disable=SC2086  # $f and $b hold several fio options each, split on purpose
 round() {	# driver round
 	d=$1 r=$2
 	bind "$d"

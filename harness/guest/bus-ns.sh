@@ -27,7 +27,7 @@ done
 [ -n "$region" ] || { echo "bus-ns.sh: no $provider region" >&2; exit 1; }
 if [ "$bus" != nfit ]; then
 	ns=namespace${region#region}.0
-	[ "$(cat /sys/bus/nd/devices/$ns/mode 2>/dev/null)" = memory ] ||
+	[ "$(cat "/sys/bus/nd/devices/$ns/mode" 2>/dev/null)" = memory ] ||
 		ndctl create-namespace -f -e "$ns" --mode=fsdax --map=dev >/dev/null || exit 1
 	echo "$ns"
 	exit 0

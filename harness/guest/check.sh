@@ -70,8 +70,8 @@ for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 			continue
 		fi
 		echo "daxvm: pmem driver $drv, bus $bus ($kind), $ns"
-		export DAX_RECOVERY_NS=$ns DAX_RECOVERY_BUS=$kind \
-		       DAXVM_PMEM_DRIVER=$drv DAX_RECOVERY_DRIVER=$drv
+		export DAX_RECOVERY_NS="$ns" DAX_RECOVERY_BUS="$kind" \
+		       DAXVM_PMEM_DRIVER="$drv" DAX_RECOVERY_DRIVER="$drv"
 		if [ "$bus" = nfit ]; then
 			run_timed -t dax_recovery:dax_bus -t dax_recovery:dax_testbed \
 				-t dax_recovery:dax_driver || rc=1

@@ -30,7 +30,7 @@ run lsmod
 say "3. An fsdax namespace on the test bus, ext4 with -o dax"
 ns=$(/opt/daxvm/bus-ns.sh testbus)
 dev=/dev/$(blockdev "$ns")
-echo "block device: $dev, driver: $(basename "$(readlink /sys/block/${dev#/dev/}/device/driver)")"
+echo "block device: $dev, driver: $(basename "$(readlink "/sys/block/${dev#/dev/}/device/driver")")"
 run mkfs.ext4 -q -F -E nodiscard "$dev"
 mkdir -p /mnt/pmem
 run mount -o dax "$dev" /mnt/pmem
@@ -54,14 +54,14 @@ devsector() {
 }
 s1=$(devsector 803)
 s2=$(devsector 1615)
-[ -n "$s1" ] && [ -n "$s2" ] || { echo "FIEMAP found no extent"; exit 1; }
+{ [ -n "$s1" ] && [ -n "$s2" ]; } || { echo "FIEMAP found no extent"; exit 1; }
 bb=/sys/block/${dev#/dev/}/badblocks
 echo "injected into the (emulated) firmware, found by an address range scrub:"
 run ndctl inject-error --no-notify --block="$s1" --count=1 "$ns"
 run ndctl inject-error --no-notify --block="$s2" --count=2 "$ns"
 run ndctl start-scrub nd_testbus
 run ndctl wait-scrub nd_testbus
-run cat $bb
+run cat "$bb"
 
 say "6. Plain reads stop at the first bad byte"
 run dd if=/mnt/pmem/data of=/tmp/prefix bs=1M count=1 || true
@@ -73,12 +73,12 @@ echo "dax_salvage copies every readable byte (bad ones as zeros), finds the lost
 echo "ranges with plain reads, and rewrites them from the replica with a reset,"
 echo "which clears the poison of the pages it writes and keeps their good bytes."
 run $salvage /mnt/pmem/data /tmp/salvaged /tmp/replica
-run cat $bb
+run cat "$bb"
 echo "(known-bad list empty: cleared through the bus's clear-error command)"
 echo "a new scrub finds nothing: the errors are gone from the medium, not only from the list"
 run ndctl start-scrub nd_testbus
 run ndctl wait-scrub nd_testbus
-run cat $bb
+run cat "$bb"
 run sh -c "ndctl inject-error --status $ns | grep -c block || true"
 
 say "8. Verify"
@@ -103,13 +103,13 @@ fi
 say "9. $drv on QEMU's NVDIMM: its bus cannot clear poison, so a reset is refused"
 ns=$(/opt/daxvm/bus-ns.sh nfit)
 dev=/dev/$(blockdev "$ns")
-run cat /sys/block/${dev#/dev/}/device/../../commands
+run cat "/sys/block/${dev#/dev/}/device/../../commands"
 mkfs.ext4 -q -F -E nodiscard "$dev" && mount -o dax "$dev" /mnt/pmem
 cp /tmp/replica /mnt/pmem/data && sync
 s1=$(devsector 803)
 run sh -c "echo '$s1 1' > /sys/block/${dev#/dev/}/badblocks"
 run $salvage /mnt/pmem/data /tmp/salvaged /tmp/replica || true
-run cat /sys/block/${dev#/dev/}/badblocks
+run cat "/sys/block/${dev#/dev/}/badblocks"
 echo "(the sector stays listed bad: nothing was written over poison that may be real)"
 umount /mnt/pmem
 }

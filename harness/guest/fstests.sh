@@ -34,11 +34,12 @@ for b in /sys/bus/nd/devices/ndbus*; do
 		devs="$devs /dev/$dev"
 	done
 done
-[ "$(echo $devs | wc -w)" = 2 ] || { echo "fstests: want two e820 namespaces, have:$devs"; exit 1; }
+[ "$(echo "$devs" | wc -w)" = 2 ] || { echo "fstests: want two e820 namespaces, have:$devs"; exit 1; }
+# shellcheck disable=SC2086  # the two devices, split on purpose
 set -- $devs
 test_dev=$1 scratch_dev=$2
 echo "fstests: TEST_DEV=$test_dev SCRATCH_DEV=$scratch_dev," \
-     "driver $(basename "$(readlink /sys/block/${test_dev#/dev/}/device/driver)")"
+     "driver $(basename "$(readlink "/sys/block/${test_dev#/dev/}/device/driver")")"
 
 rc=0
 for fs in ${FSTESTS_FS:-ext4 xfs}; do
@@ -59,7 +60,7 @@ export MKFS_OPTIONS="$mkfs"
 export TEST_FS_MOUNT_OPTS="$opts"
 export RESULT_BASE=/mnt/results/$label/$fs
 EOF
-	mkdir -p $R/mnt/results/$label/$fs
+	mkdir -p "$R/mnt/results/$label/$fs"
 	chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
 		HOST_OPTIONS=/tmp/local.config /bin/bash -c "

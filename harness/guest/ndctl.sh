@@ -61,7 +61,7 @@ for t in ${NDCTL_TESTS:?} ${NDCTL_OWN:-}; do
 	echo "ndctl: $t ..."
 	case " ${NDCTL_OWN:-} " in
 	*" $t "*)
-		timeout 600 /opt/daxvm/$t > "$out/$t.log" 2>&1 ;;
+		timeout 600 "/opt/daxvm/$t" > "$out/$t.log" 2>&1 ;;
 	*)
 		chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
 			PATH=/tmp/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \

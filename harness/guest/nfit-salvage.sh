@@ -23,19 +23,19 @@ unload() {
 fail() { echo "nfit-salvage: $*"; unload; exit 1; }
 
 modprobe nfit_test || fail "modprobe nfit_test"
-ndctl disable-region -b nfit_test.0 all >/dev/null &&
+{ ndctl disable-region -b nfit_test.0 all >/dev/null &&
 ndctl init-labels -f -b nfit_test.0 all >/dev/null &&
-ndctl enable-region -b nfit_test.0 all >/dev/null || fail "resetting nfit_test.0's labels"
+ndctl enable-region -b nfit_test.0 all >/dev/null; } || fail "resetting nfit_test.0's labels"
 json=$(ndctl create-namespace -b nfit_test.0 -t pmem -m fsdax -a 4K) || fail "create-namespace"
 blk=$(echo "$json" | sed -n 's/.*"blockdev":"\([^"]*\)".*/\1/p')
-mkfs.ext4 -q -F -b 4096 /dev/$blk || fail "mkfs.ext4"
-mkdir -p $mnt && mount -o dax /dev/$blk $mnt || fail "mount -o dax"
+mkfs.ext4 -q -F -b 4096 "/dev/$blk" || fail "mkfs.ext4"
+{ mkdir -p $mnt && mount -o dax "/dev/$blk" $mnt; } || fail "mount -o dax"
 xfs_io -f -c "pwrite -S 0x5a 0 32768" -c fsync $mnt/f >/dev/null || fail "writing the file"
 xfs_io -f -c "pwrite -S 0x5a 0 32768" /tmp/replica >/dev/null
 start=$(filefrag -v -b512 $mnt/f | awk '/^ *0:/ {print $4}' | cut -d. -f1)
 [ -n "$start" ] || fail "filefrag"
 echo "nfit-salvage: /dev/$blk, the file at sector $start, sector $((start + 9)) listed bad"
-echo $((start + 9)) 1 > /sys/block/$blk/badblocks
+echo $((start + 9)) 1 > "/sys/block/$blk/badblocks"
 $salvage $mnt/f /tmp/copy /tmp/replica > /tmp/salvage.out 2>&1
 src=$?
 cat /tmp/salvage.out
@@ -46,10 +46,10 @@ if [ $src = 3 ]; then
 fi
 [ $src = 0 ] || fail "dax_salvage exited $src, want 0"
 grep -qx "lost: bytes 4608-5119 (512)" /tmp/salvage.out || fail "want exactly bytes 4608-5119 lost"
-bb=$(cat /sys/block/$blk/badblocks)
+bb=$(cat "/sys/block/$blk/badblocks")
 [ -z "$bb" ] || fail "badblocks after the reset: $bb, want none"
 cmp $mnt/f /tmp/replica || fail "the repaired file differs from the replica"
-umount $mnt && mount -o dax /dev/$blk $mnt || fail "remounting"
+{ umount $mnt && mount -o dax "/dev/$blk" $mnt; } || fail "remounting"
 cmp $mnt/f /tmp/replica || fail "the repaired file differs from the replica after a remount"
 unload
 echo "nfit-salvage: pass"
