@@ -14,6 +14,8 @@ PKGS=(
 	libc6-dev liburing-dev libaio-dev
 	# the VM and what runs inside it
 	qemu-system-x86 busybox-static ndctl daxctl dmsetup xfsprogs e2fsprogs fio
+	# make check's lint of the harness itself (harness/lint.sh)
+	shellcheck pyflakes3
 )
 
 # make bench also draws a plot.
