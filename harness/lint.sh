@@ -4,8 +4,35 @@
 # patch of the series as git format-patch mails it, new files included (any
 # error, warning or check fails), no new kernel-doc warnings in the C files
 # the series touches, make rustfmtcheck and make rustdoc. Compiler and clippy
-# warnings fail the build itself (CONFIG_WERROR, CLIPPY=1).
+# warnings fail the build itself (CONFIG_WERROR, CLIPPY=1). First, the
+# harness checks itself: shellcheck on its scripts, pyflakes on its Python,
+# and its unit tests (harness/tests). lint.sh --harness does only that.
 . "$(dirname "$0")/lib.sh"
+
+h=$REPO/harness
+for tool in shellcheck pyflakes3; do
+	command -v $tool >/dev/null || die "$tool is missing; run harness/deps.sh"
+done
+# The host's scripts and the guest's (settings in harness/.shellcheckrc and
+# harness/guest/.shellcheckrc); lib.sh apart, as it is sourced, never run:
+# bash without a shebang, whose variables are for the scripts that source it
+# (SC2034).
+scripts=()
+for f in "$h"/*.sh "$h"/guest/*.sh "$h"/guest/init; do
+	[ "$f" = "$h/lib.sh" ] || scripts+=("$f")
+done
+{ shellcheck "${scripts[@]}" && shellcheck -s bash -e SC2034 "$h/lib.sh"; } ||
+	die "shellcheck: the harness's scripts are not clean (above)"
+step "shellcheck: the harness's $((${#scripts[@]} + 1)) scripts are clean"
+pyfiles=("$h"/*.py "$h"/tests/*.py)
+pyflakes3 "${pyfiles[@]}" || die "pyflakes: the harness's Python is not clean (above)"
+step "pyflakes: the harness's ${#pyfiles[@]} Python files are clean"
+if ! out=$(PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s "$h/tests" 2>&1); then
+	printf '%s\n' "$out" | tail -n 60 >&2
+	die "the harness's unit tests failed (above; python3 -m unittest discover -s harness/tests -v)"
+fi
+step "harness unit tests: $(sed -n 's/^Ran \([0-9]*\) tests\{0,1\} in .*/\1/p' <<<"$out") passed (harness/tests)"
+[ "${1:-}" != --harness ] || exit 0
 
 cp=$SRC/scripts/checkpatch.pl
 [ -f "$cp" ] || die "no $cp; run harness/assemble.sh"
