@@ -79,7 +79,7 @@ bisect: base
 # apt lists and the developer's series repository ($DAX_CACHE/git) stay.
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS" \
-		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,build-llvm22,vm-llvm22,base-build-llvm22,base-vm-llvm22,nfit-base-build,nfit-base-vm,nfit-series-build,nfit-series-vm,build-ndctl,vm-ndctl,ndctl,bench-bin,lint-git,series-out}
+		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,build-llvm19,vm-llvm19,base-build-llvm19,base-vm-llvm19,nfit-base-build,nfit-base-vm,nfit-series-build,nfit-series-vm,build-ndctl,vm-ndctl,ndctl,bench-bin,lint-git,series-out}
 
 distclean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

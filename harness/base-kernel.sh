@@ -3,7 +3,7 @@
 # Build the unpatched 7.3.4 kernel, the baseline of make bench and make
 # fstests, in $DAX_CACHE/base-build from the same fragment minus the
 # series' own options, with its modules in $DAX_CACHE/base-vm/modroot
-# (base-build-llvm22 and base-vm-llvm22 with DAX_LLVM=22).
+# (base-build-llvm19 and base-vm-llvm19 with DAX_LLVM=19).
 # Rebuilt (incrementally) only when the fragment changed.
 . "$(dirname "$0")/lib.sh"
 

@@ -4,10 +4,10 @@
 . "$(dirname "$0")/lib.sh"
 
 PKGS=(
-	# kernel build: clang/LLVM (DAX_LLVM, 19 by default) and the Debian
+	# kernel build: clang/LLVM (DAX_LLVM, 22 by default) and the Debian
 	# rustc-web toolchain
 	"clang-$DAX_LLVM" "lld-$DAX_LLVM" "llvm-$DAX_LLVM" "libclang-$DAX_LLVM-dev"
-	rustc-web rust-web-src rustfmt-web rust-web-clippy
+	rustc-web rust-web-src rustfmt-web rust-web-clippy cargo-web
 	make flex bison bc libelf-dev libssl-dev cpio kmod xz-utils
 	python3 perl git patch rsync
 	# selftests, linked statically into the initramfs
@@ -44,7 +44,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if ! "$TOOLS/bin/bindgen" --version 2>/dev/null | grep -qx "bindgen $BINDGEN_VERSION"; then
-	command -v cargo >/dev/null || die "cargo is needed to install bindgen-cli (apt install cargo-web)"
+	# cargo-web (above) is the cargo of the rustc-web toolchain; a cargo
+	# already on PATH (rustup's) is used if there is one.
+	CARGO=$(command -v cargo || echo /usr/bin/cargo)
 	step "installing bindgen-cli $BINDGEN_VERSION from crates.io"
-	cargo install --quiet --locked --force --root "$TOOLS" "bindgen-cli@$BINDGEN_VERSION"
+	"$CARGO" install --quiet --locked --force --root "$TOOLS" "bindgen-cli@$BINDGEN_VERSION"
 fi

@@ -21,21 +21,21 @@ BASE_SHA256=703e369ddd4cce971452f5a593ee55df3a5c10c83caf0fa0df039633ed181ee3
 BASE_SUITE=trixie-backports
 BASE_DIR=$DAX_CACHE/base/linux-source-7.3
 SRC=${DAX_SRC:-$DAX_CACHE/src}
-# DAX_LLVM: the clang/LLVM major version. 19 is the contract's (SPEC.md);
-# 22 matches the LLVM that rustc-web 1.96 is built on, which lets C helpers
-# be inlined into Rust (CONFIG_RUST_INLINE_HELPERS, config/llvm22.config,
-# added here). Its trees are separate ($DAX_CACHE/build-llvm22, ...), so
-# that switching costs nothing once both are built.
-DAX_LLVM=${DAX_LLVM:-19}
+# DAX_LLVM: the clang/LLVM major version. 22 (the default) is the LLVM
+# that rustc-web 1.96 is built on, so C helpers are inlined into Rust
+# (CONFIG_RUST_INLINE_HELPERS, config/llvm22.config, added here).
+# DAX_LLVM=19 builds with the retired clang-19 in trees of its own
+# ($DAX_CACHE/build-llvm19, ...), for comparison only.
+DAX_LLVM=${DAX_LLVM:-22}
 case $DAX_LLVM in
-19) sfx= ;;
 22)
-	sfx=-llvm22
+	sfx=
 	case " ${DAX_CONFIG_EXTRA:-} " in
 	*" llvm22.config "*) ;;
 	*) DAX_CONFIG_EXTRA="${DAX_CONFIG_EXTRA:+$DAX_CONFIG_EXTRA }llvm22.config" ;;
 	esac ;;
-*) printf 'error: DAX_LLVM is 19 or 22, not %s\n' "$DAX_LLVM" >&2; exit 1 ;;
+19) sfx=-llvm19 ;;
+*) printf 'error: DAX_LLVM is 22 or 19, not %s\n' "$DAX_LLVM" >&2; exit 1 ;;
 esac
 export DAX_LLVM
 [ -z "${DAX_CONFIG_EXTRA:-}" ] || export DAX_CONFIG_EXTRA

@@ -35,8 +35,8 @@ NFIT_TESTS="clear.sh inject-error.sh pmem-errors.sh btt-errors.sh pfn-meta-error
 NFIT_TESTS+=" daxdev-errors.sh dax-ext4.sh dax-xfs.sh"
 E820_TESTS="dax-ext4.sh dax-xfs.sh"
 
-# Its trees (nfit-*-build, build-ndctl) are the spec's toolchain's.
-[ "$DAX_LLVM" = 19 ] || die "make ndctl builds with clang-19 only (DAX_LLVM=19)"
+# Its trees (nfit-*-build, build-ndctl) are the default toolchain's.
+[ "$DAX_LLVM" = 22 ] || die "make ndctl builds with the default clang-22 only"
 DAX_DEPS_NDCTL=1 "$REPO/harness/deps.sh"
 
 # ndctl, unpacked and built once per snapshot. v81 does not build with

@@ -20,13 +20,18 @@
  *  - clear-error (ND_CMD_CLEAR_ERROR) in units of clear_unit bytes. Only
  *    what is cleared leaves the error list, so a later scrub finds what
  *    was not. With partial_clear set, a clear clears only the first half
- *    of the range, rounded down to the unit, as firmware may.
+ *    of the range, rounded down to the unit, as firmware may. What a clear
+ *    reaches holds a pattern (0xa5) afterwards, not the old bytes;
+ *  - machine checks: a machine check at an address of the region is an
+ *    error of the medium from then on, recorded as NFIT's notifier does.
  *
  * The errors are a list: reading a poisoned byte does not raise a machine
- * check. What the kernel does with the list (badblocks, clearing through
- * nvdimm_clear_poison()) is what it does on real hardware.
+ * check (QEMU's monitor can raise one: see the selftests). What the kernel
+ * does with the list (badblocks, clearing through nvdimm_clear_poison()) is
+ * what it does on real hardware.
  */
 #include <linux/badblocks.h>
+#include <linux/io.h>
 #include <linux/libnvdimm.h>
 #include <linux/module.h>
 #include <linux/nd.h>
@@ -34,6 +39,9 @@
 #include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#ifdef CONFIG_X86_MCE
+#include <asm/mce.h>
+#endif
 
 static unsigned long long phys;
 module_param(phys, ullong, 0444);
@@ -59,6 +67,7 @@ enum {
 };
 
 #define TESTBUS_INJECT_NOTIFY	BIT(0)
+#define TESTBUS_CLEARED_BYTE	0xa5
 #define TESTBUS_STATUS_INVALID	2
 #define TESTBUS_MAX_RECORDS	64
 
@@ -196,6 +205,26 @@ static int testbus_ars_status(struct nd_cmd_ars_status *st, unsigned int len)
 	return 0;
 }
 
+/*
+ * A real clear leaves what it cleared holding anything (firmware may write
+ * zeros, a pattern or the old bytes with fresh ECC): write a pattern over
+ * it, so that a driver that trusts cleared bytes it did not write fails its
+ * tests. Through a mapping of its own: the page may be out of the direct
+ * map after a machine check.
+ */
+static void testbus_scramble(u64 addr, u64 len)
+{
+	void *p = memremap(addr, len, MEMREMAP_WB);
+
+	if (!p) {
+		pr_warn("nd_testbus: cannot map %#llx+%#llx to scramble it\n",
+			addr, len);
+		return;
+	}
+	memset(p, TESTBUS_CLEARED_BYTE, len);
+	memunmap(p);
+}
+
 static int testbus_clear_error(struct nd_cmd_clear_error *clr)
 {
 	u64 cleared = clr->length;
@@ -208,8 +237,10 @@ static int testbus_clear_error(struct nd_cmd_clear_error *clr)
 	}
 	if (READ_ONCE(partial_clear))
 		cleared = round_down(clr->length / 2, clear_unit);
-	if (cleared)
+	if (cleared) {
 		badrange_forget(&tb.media, clr->address, cleared);
+		testbus_scramble(clr->address, cleared);
+	}
 	clr->status = 0;
 	clr->cleared = cleared;
 	return 0;
@@ -398,6 +429,59 @@ static const struct attribute_group *testbus_groups[] = {
 	NULL,
 };
 
+#ifdef CONFIG_X86_MCE
+/*
+ * A machine check at an address of the region, as ACPI NFIT's notifier
+ * handles it (nfit_handle_mce()): the failing range, at the precision the
+ * machine check gives (a cache line), is an error of the medium now (until
+ * a clear removes it, so that a later scrub finds it too), the bus learns
+ * it and the region and its namespaces revalidate their badblocks.
+ */
+static int testbus_handle_mce(struct notifier_block *nb, unsigned long val,
+			      void *data)
+{
+	struct mce *mce = data;
+	u64 align, addr;
+
+	if (!mce_is_memory_error(mce) || mce_is_correctable(mce) ||
+	    !mce_usable_address(mce))
+		return NOTIFY_DONE;
+	align = 1ULL << MCI_MISC_ADDR_LSB(mce->misc);
+	addr = ALIGN_DOWN(mce->addr, align);
+	if (!in_region(addr, align))
+		return NOTIFY_DONE;
+	if (badrange_add(&tb.media, addr, align))
+		pr_warn("nd_testbus: machine check at %#llx not recorded on the medium\n",
+			addr);
+	nvdimm_bus_add_badrange(tb.bus, addr, align);
+	nvdimm_region_notify(tb.region, NVDIMM_REVALIDATE_POISON);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block testbus_mce_nb = {
+	.notifier_call	= testbus_handle_mce,
+	.priority	= MCE_PRIO_NFIT,
+};
+
+static void testbus_mce_register(void)
+{
+	mce_register_decode_chain(&testbus_mce_nb);
+}
+
+static void testbus_mce_unregister(void)
+{
+	mce_unregister_decode_chain(&testbus_mce_nb);
+}
+#else
+static void testbus_mce_register(void)
+{
+}
+
+static void testbus_mce_unregister(void)
+{
+}
+#endif
+
 static int __init nd_testbus_init(void)
 {
 	struct nd_region_desc ndr_desc = { };
@@ -441,6 +525,7 @@ static int __init nd_testbus_init(void)
 		rc = -ENXIO;
 		goto err_bus;
 	}
+	testbus_mce_register();
 	return 0;
 
 err_bus:
@@ -455,6 +540,7 @@ static void __exit nd_testbus_exit(void)
 {
 	struct badrange_entry *e, *next;
 
+	testbus_mce_unregister();
 	mutex_lock(&tb.scrub_lock);
 	tb.dying = true;
 	mutex_unlock(&tb.scrub_lock);
