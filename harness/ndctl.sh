@@ -47,15 +47,22 @@ DAX_DEPS_NDCTL=1 "$REPO/harness/deps.sh"
 echo "$TARBALL_SHA256  $PEERS/$TARBALL" | sha256sum -c --quiet - ||
 	die "$PEERS/$TARBALL does not match its pinned checksum"
 ND=$DAX_CACHE/ndctl
-if [ "$(cat "$ND/.built" 2>/dev/null)" != "$TARBALL_SHA256" ]; then
+# With the project's patches to its tests (userspace/ndctl: the clear-on-write
+# checks, on where the kernel offers RWF_RESET_HWERROR).
+stamp=$( (echo "$TARBALL_SHA256"; cat "$REPO"/userspace/ndctl/*.patch 2>/dev/null) | sha256sum)
+if [ "$(cat "$ND/.built" 2>/dev/null)" != "$stamp" ]; then
 	step "unpacking and building ndctl ($TARBALL)"
 	rm -rf "$ND" && mkdir -p "$ND"
 	tar -C "$ND" -xJf "$PEERS/$TARBALL"
+	for p in "$REPO"/userspace/ndctl/*.patch; do
+		[ -f "$p" ] || continue
+		patch -d "$ND/ndctl" -p1 -s < "$p" || die "ndctl: $p does not apply"
+	done
 	(cd "$ND/ndctl" && meson setup "$ND/build" -Dtest=enabled -Ddestructive=enabled \
 		-Ddocs=disabled -Dsystemd=disabled -Dkeyutils=enabled -Dlibtracefs=enabled &&
 	 ninja -C "$ND/build") > "$ND/build.log" 2>&1 ||
 		{ tail -20 "$ND/build.log"; die "building ndctl failed"; }
-	echo "$TARBALL_SHA256" > "$ND/.built"
+	echo "$stamp" > "$ND/.built"
 fi
 
 runs=${NDCTL_RUNS:-nfit-base nfit-series e820-nd_pmem e820-rust_pmem}
