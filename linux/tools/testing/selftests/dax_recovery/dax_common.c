@@ -282,6 +282,27 @@ int dax_badblocks_count(const struct dax_dev *dev)
 	return n;
 }
 
+int dax_sector_listed(const struct dax_dev *dev, int64_t sector)
+{
+	char path[PATH_MAX], line[128];
+	unsigned long long start, count;
+	int listed = 0;
+	FILE *f;
+
+	if (sector < 0)
+		return -1;
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llu %llu", &start, &count) == 2 &&
+		    (uint64_t)sector >= start && (uint64_t)sector - start < count)
+			listed = 1;
+	fclose(f);
+	return listed;
+}
+
 int dax_reset_badblocks(struct dax_dev *dev)
 {
 	char why[256];

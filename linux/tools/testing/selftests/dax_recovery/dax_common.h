@@ -56,6 +56,9 @@ int dax_mark_bad(const struct dax_dev *dev, uint64_t sector, uint64_t count);
 /* Number of entries in the device's badblocks list, or -1. */
 int dax_badblocks_count(const struct dax_dev *dev);
 
+/* 1 if @sector of @dev is in its badblocks list, 0 if not, -1 on error. */
+int dax_sector_listed(const struct dax_dev *dev, int64_t sector);
+
 /*
  * Forget all injected poison: re-probe the namespace, which repopulates
  * badblocks from the platform's (here: empty) error list.

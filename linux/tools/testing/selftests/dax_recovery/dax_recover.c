@@ -211,17 +211,34 @@ TEST_F(fs, ignore_whole_file)
 }
 
 /*
+ * Whether the sector holding file offset @i is one of the bad ones the
+ * write of @len bytes at @off does not touch: a reset leaves it lost.
+ */
+static bool lost_after_reset(const struct range *bad, int nbad, off_t off,
+			     size_t len, off_t i)
+{
+	off_t sec = i - i % DAX_SECTOR;
+
+	return in_ranges(bad, nbad, i) &&
+	       (sec + DAX_SECTOR <= off || sec >= off + (off_t)len);
+}
+
+/*
  * RESET of @len bytes at @off with the NEW pattern over a file with @bad
- * ranges: returns @len; afterwards the whole file reads without error, the
- * written bytes are new, the bytes outside the write are the old ones, and
- * bad bytes outside the write of the repaired pages are zeros.
+ * ranges (whole sectors), as revision 3 of the contract has it: returns
+ * @len; afterwards the written bytes are new, the rest of each bad sector
+ * the write touched reads as zeros, good bytes outside the write are the
+ * old ones, and the bad sectors the write did not touch are still lost:
+ * plain reads stop before the first of them, IGNORE reads zero them (never
+ * what a clear left there), and the disk still lists exactly them.
  */
 static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 		       bool *poisoned, const struct range *bad, int nbad, off_t off,
 		       size_t len)
 {
 	uint8_t *buf = malloc(FLEN), *data = malloc(len);
-	int fd;
+	off_t first_lost = FLEN;
+	int lost = 0, fd;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, data);
@@ -229,9 +246,18 @@ static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 		goto out;
 	dax_fill(data, len, NEW, off);
 	ASSERT_EQ((ssize_t)len, dax_rw2(fd, true, data, len, off, RESET));
-	EXPECT_EQ(0, dax_badblocks_count(dev));
+	for (off_t i = 0; i < FLEN; i += DAX_SECTOR)
+		if (lost_after_reset(bad, nbad, off, len, i)) {
+			if (first_lost == FLEN)
+				first_lost = i;
+			lost++;
+			EXPECT_EQ(1, dax_sector_listed(dev, dax_file_sector(fd, i)))
+				TH_LOG("lost sector at %lld not listed", (long long)i);
+		}
+	if (!lost)
+		EXPECT_EQ(0, dax_badblocks_count(dev));
 	memset(buf, 0xa5, FLEN);
-	ASSERT_EQ(FLEN, pread(fd, buf, FLEN, 0));
+	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 	for (off_t i = 0; i < FLEN; i++) {
 		uint8_t want;
 
@@ -246,13 +272,19 @@ static void reset_case(struct __test_metadata *_metadata, struct dax_dev *dev,
 			break;
 		}
 	}
+	memset(buf, 0xa5, FLEN);
+	EXPECT_EQ((ssize_t)first_lost, pread(fd, buf, FLEN, 0));
+	if (first_lost < FLEN) {
+		EXPECT_EQ(-1, pread(fd, buf, 1, first_lost));
+		EXPECT_EQ(EIO, errno);
+	}
 out:
 	free(data);
 	free(buf);
 	close(fd);
 }
 
-/* A few bytes inside a bad sector: the rest of its page is salvaged. */
+/* A few bytes inside a bad sector: the rest of the sector reads as zeros. */
 TEST_F(fs, reset_subpage)
 {
 	const struct range bad[] = { { 2 * DAX_PAGE + 2 * DAX_SECTOR, DAX_SECTOR } };
@@ -290,7 +322,10 @@ TEST_F(fs, reset_unaligned_multipage)
 		   DAX_PAGE + 300, 3 * DAX_PAGE + 10);
 }
 
-/* A reset that writes only part of a poisoned page keeps its good bytes. */
+/*
+ * A reset that writes only part of a poisoned page keeps its good bytes,
+ * and the bad sector it does not touch stays lost.
+ */
 TEST_F(fs, reset_keeps_good_bytes)
 {
 	const struct range bad[] = { { 6 * DAX_PAGE + 3 * DAX_SECTOR, DAX_SECTOR } };
@@ -987,8 +1022,7 @@ static off_t check_file(int fd, uint8_t *buf, int flags, off_t new, off_t new_en
  * including the first page with poison (page 2, after the clean page 1), so
  * the driver stops inside it; the DAX core tries page 2 again with a new
  * mapping and the reset succeeds, with every byte of the user's where it
- * belongs. A driver builds a page from the user's data before it clears
- * the page, so what it took for the failed try must go back first.
+ * belongs: the driver took from the iterator exactly what it wrote.
  */
 TEST_F(fs, reset_clear_fails_once)
 {
@@ -1056,13 +1090,15 @@ static uint8_t *faulting_reset(struct __test_metadata *_metadata, struct dax_dev
 }
 
 /*
- * A whole-page reset whose buffer faults half way: the half that was copied
- * is written and the page is left as a reset of that half leaves it (the bad
- * sector after it zeros, the good bytes kept). A buffer that faults at once
- * writes nothing and leaves the poison known. The user's data is taken
- * before the poison is cleared, so it is the same on a bus that clears
- * poison (@bus_clears, injected), where a clear leaves the page undefined
- * until it is written: no byte the reset did not write is lost to it.
+ * A whole-page reset whose buffer faults half way: the half that could be
+ * read is written (a short write) and the page is left as a reset of that
+ * half leaves it: the bad sector in it repaired, the good bytes after it
+ * kept, and the bad sector after it still lost (listed; plain reads stop
+ * before it, IGNORE reads zero it). A buffer that faults at once writes
+ * nothing and leaves the poison known. The user's data is taken before the
+ * file system's locks, before anything is cleared, so it is the same on a
+ * bus that clears poison (@bus_clears, injected), where a clear leaves what
+ * it cleared undefined: no byte the reset did not write is trusted.
  */
 static void buffer_faults(struct __test_metadata *_metadata, struct dax_dev *dev,
 			  bool *poisoned, bool bus_clears)
@@ -1091,14 +1127,17 @@ static void buffer_faults(struct __test_metadata *_metadata, struct dax_dev *dev
 	ASSERT_EQ(FLEN, dax_rw2(fd, false, buf, FLEN, 0, IGNORE));
 	EXPECT_EQ(-1, check_ignored(buf, 0, FLEN, half_bad, ARRAY_SIZE(half_bad)));
 
-	/* Half copied: a short write of that half; the page is repaired. */
+	/* Half copied: a short write of that half; its bad sector is repaired. */
 	dax_fill(map + DAX_PAGE - half, half, NEW, 3 * DAX_PAGE);
 	EXPECT_EQ((ssize_t)half, dax_rw2(fd, true, map + DAX_PAGE - half, DAX_PAGE,
 					 3 * DAX_PAGE, RESET));
-	EXPECT_EQ(0, dax_badblocks_count(dev));
-	/* A plain read of the whole file: new half, old bytes, zeros at half_bad[1]. */
-	EXPECT_EQ(-1, check_file(fd, buf, 0, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
+	EXPECT_EQ(0, dax_sector_listed(dev, dax_file_sector(fd, half_bad[0].off)));
+	EXPECT_EQ(1, dax_sector_listed(dev, dax_file_sector(fd, half_bad[1].off)));
+	/* IGNORE: new half, old bytes, zeros at the sector the write did not touch. */
+	EXPECT_EQ(-1, check_file(fd, buf, IGNORE, 3 * DAX_PAGE, 3 * DAX_PAGE + half,
 				 half_bad[1].off, half_bad[1].off + half_bad[1].len));
+	/* Plain reads stop before it. */
+	EXPECT_EQ((ssize_t)half_bad[1].off, pread(fd, buf, FLEN, 0));
 	if (bus_clears)
 		EXPECT_EQ(0, dax_fault_disarm(dev, "clear"));
 	munmap(map, 2 * DAX_PAGE);
@@ -1137,14 +1176,12 @@ static void *zap(void *arg)
 }
 
 /*
- * A reset copies from the user's buffer with page faults disabled, since
- * the file system holds the lock that keeps page faults out; the buffer is
- * faulted in before that lock is taken. A page of the buffer that is
- * reclaimed (or migrated) in between must not make the reset short: the
- * file system faults it in again and goes on, as generic_perform_write()
- * does. The buffer here is a shared mapping of a memfd whose page table
- * entries another thread drops all the time, so that its pages are
- * resident in the page cache but not mapped when the copy comes.
+ * A reset takes the user's data into the kernel before the file system
+ * takes the lock that keeps page faults out, and writes from that copy: a
+ * page of the buffer that is reclaimed (or migrated) at any time must not
+ * make the reset short. The buffer here is a shared mapping of a memfd
+ * whose page table entries another thread drops all the time, so that its
+ * pages are resident in the page cache but not mapped when the copy comes.
  */
 TEST_F(fs, reset_buffer_evicted)
 {
