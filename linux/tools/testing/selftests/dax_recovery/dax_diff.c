@@ -112,18 +112,18 @@ static bool page_bad(const struct diff *d, off_t page)
 	return false;
 }
 
-/* The model of a reset: bad bytes of the touched pages zeros, then the data. */
+/*
+ * A reset, as revision 3 of the contract has it: a bad sector the write
+ * touches is repaired, with zeros for the rest of it; a bad sector of the
+ * same pages that it does not touch stays lost.
+ */
 static void model_reset(struct diff *d, const uint8_t *buf, off_t off, size_t len)
 {
-	for (off_t p = off / DAX_PAGE * DAX_PAGE; p < off + (off_t)len; p += DAX_PAGE) {
-		for (int i = 0; i < DAX_PAGE / DAX_SECTOR; i++) {
-			off_t s = p / DAX_SECTOR + i;
-
-			if (d->bad[s]) {
-				memset(d->model + s * DAX_SECTOR, 0, DAX_SECTOR);
-				d->bad[s] = false;
-				d->nbad--;
-			}
+	for (off_t s = off / DAX_SECTOR; s * DAX_SECTOR < off + (off_t)len; s++) {
+		if (d->bad[s]) {
+			memset(d->model + s * DAX_SECTOR, 0, DAX_SECTOR);
+			d->bad[s] = false;
+			d->nbad--;
 		}
 	}
 	memcpy(d->model + off, buf, len);
