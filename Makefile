@@ -23,7 +23,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check check-debug bisect shell bench fstests ndctl series clean distclean
+.PHONY: all deps base tree build run check check-debug bisect shell bench fstests ndctl userspace series clean distclean
 
 all: build
 
@@ -68,6 +68,11 @@ fstests: base
 
 ndctl: base
 	@$(H)/ndctl.sh
+
+# man-pages, xfs_io and strace patched for the flags: built and checked on
+# the host, then used in the VM on a poisoned file (USERSPACE_STEPS=host|vm).
+userspace: base
+	@$(H)/userspace.sh
 
 series: base
 	@$(H)/series.sh
