@@ -53,12 +53,12 @@ unpack() {
 	echo "${SHA256[$p]}  $t" | sha256sum -c --quiet - >&2 || die "$t does not match its pinned checksum"
 	stamp=$( (echo "${SHA256[$p]}"; [ "${3:-}" = nopatch ] || cat "$REPO/userspace/$p"/*.patch) | sha256sum)
 	if [ "$(cat "$dir/.unpacked" 2>/dev/null)" = "$stamp" ]; then
-		ls -d "$dir"/*/ | head -n 1
+		find "$dir" -mindepth 1 -maxdepth 1 -type d | head -n 1
 		return 0
 	fi
 	rm -rf "$dir" && mkdir -p "$dir"
 	tar -C "$dir" -xJf "$t"
-	src=$(ls -d "$dir"/*/ | head -n 1)
+	src=$(find "$dir" -mindepth 1 -maxdepth 1 -type d | head -n 1)
 	if [ "${3:-}" != nopatch ]; then
 		for patch in "$REPO/userspace/$p"/*.patch; do
 			patch -d "$src" -p1 -s --no-backup-if-mismatch < "$patch" >&2 ||
@@ -84,16 +84,17 @@ result() {	# result NAME STATUS
 
 # --- build ------------------------------------------------------------------
 # The build dependencies of the three (Debian packages), installed if missing.
-PKGS="autoconf automake gawk libtool gettext autopoint pkg-config groff-base man-db gcc make"
-PKGS+=" uuid-dev libblkid-dev libinih-dev liburcu-dev"
-missing=$(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' $PKGS 2>/dev/null |
-	awk '$1 != "ii" { print $2 }')
-for p in $PKGS; do dpkg-query -W "$p" >/dev/null 2>&1 || missing+=" $p"; done
-if [ -n "${missing// /}" ]; then
-	step "installing$missing"
-	apt-get install -y -qq $missing > "$US/apt.log" 2>&1 ||
-		{ apt-get update -qq && apt-get install -y -qq $missing > "$US/apt.log" 2>&1; } ||
-		die "installing$missing failed (see $US/apt.log)"
+PKGS=(autoconf automake gawk libtool gettext autopoint pkg-config groff-base man-db gcc make
+      uuid-dev libblkid-dev libinih-dev liburcu-dev)
+missing=()
+for p in "${PKGS[@]}"; do
+	[ "$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	step "installing ${missing[*]}"
+	apt-get install -y -qq "${missing[@]}" > "$US/apt.log" 2>&1 ||
+		{ apt-get update -qq && apt-get install -y -qq "${missing[@]}" > "$US/apt.log" 2>&1; } ||
+		die "installing ${missing[*]} failed (see $US/apt.log)"
 fi
 
 # man-pages: nothing to build.

@@ -24,6 +24,7 @@ check() {	# check DESCRIPTION COMMAND...: ok if the command succeeds
 	d=$1; shift
 	if "$@"; then ok "$d"; else bad "$d"; fi
 }
+# shellcheck disable=SC2317  # called through check()
 has() { printf '%s\n' "$t" | grep -Eq "$1"; }	# has ERE: in the output $t
 # in the host's userland, /tmp and the mount under it
 h() { chroot $R /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp /bin/sh -c "$*"; }
@@ -62,7 +63,9 @@ for fs in ext4 xfs; do
 	esac || { bad "$fs: mkfs/mount -o dax"; continue; }
 	h "cp /tmp/replica /mnt/pmem/data" && sync
 	s35=$(devsector 35) s37=$(devsector 37)
-	[ -n "$s35" ] && [ -n "$s37" ] || { bad "$fs: FIEMAP found no extent"; umount $R/mnt/pmem; continue; }
+	if [ -z "$s35" ] || [ -z "$s37" ]; then
+		bad "$fs: FIEMAP found no extent"; umount $R/mnt/pmem; continue
+	fi
 
 	# statx: the attribute, as xfs_io and strace show it
 	t=$(h "$strace -v -e trace=statx -e signal=none $xfs_io -c 'statx -r' /mnt/pmem/data" 2>&1)
@@ -73,7 +76,7 @@ for fs in ext4 xfs; do
 		has '^stat.attributes = 0x[0-9a-f]*[89a-f][0-9a-f]{5}$'
 
 	echo "$s35 1" > "$bb"
-	echo "$fs: badblocks: $(cat "$bb" | tr '\n' ' ')"
+	echo "$fs: badblocks: $(tr '\n' ' ' < "$bb")"
 
 	# a plain read stops before the bad sector; -E reads it all, zeros there
 	t=$(h "$xfs_io -c 'pread -b 65536 0 65536' /mnt/pmem/data" 2>&1)
@@ -102,7 +105,7 @@ for fs in ext4 xfs; do
 	echo "$t" | cut -c 1-160
 	check "$fs: strace shows pwritev2(..., RWF_RESET_HWERROR) = 512 for xfs_io pwrite -E" \
 		has '^pwritev2\(3, .*, 1, 17920, RWF_RESET_HWERROR\) = 512$'
-	echo "$fs: badblocks after resetting sector 35 only: $(cat "$bb" | tr '\n' ' ')"
+	echo "$fs: badblocks after resetting sector 35 only: $(tr '\n' ' ' < "$bb")"
 	check "$fs: the reset dropped sector 35, sector 37 (not written) stays bad" \
 		sh -c "! grep -q '^$s35 ' $bb && grep -q '^$s37 1' $bb"
 	t=$(h "$xfs_io -c 'pread 18944 512' /mnt/pmem/data" 2>&1)
