@@ -25,6 +25,7 @@
 #
 #   USERSPACE_STEPS   "host vm" (default) or either
 #   USERSPACE_DRIVERS the VM runs' pmem drivers (default "nd_pmem rust_pmem")
+#   USERSPACE_BUILD   0: use the kernel already built (no build.sh)
 . "$(dirname "$0")/lib.sh"
 
 PEERS=${DAX_PEERS:-$REPO/../shared/peers}
@@ -162,7 +163,7 @@ if [[ " $steps " == *" host "* ]]; then
 		 STRACE=$US/strace-orig-build/src/strace \
 		 make check TESTS=preadv2-pwritev2.gen.test > "$out/strace-orig-check.log" 2>&1)
 		s=$?
-		grep -E '^(PASS|FAIL):' "$out/strace-orig-check.log"
+		grep -E '^(PASS|FAIL):' "$out/strace-orig-check.log" | sed 's/^/unpatched strace: /'
 		[ $s != 0 ] && grep -q '^FAIL: preadv2-pwritev2.gen.test' "$out/strace-orig-check.log"
 		result "strace: the extended test fails with 7.2's unpatched decoder" $?
 	else
@@ -178,9 +179,9 @@ if [[ " $steps " == *" host "* ]]; then
 		-c "pread -E 0 4096" -c "pread -E -V 2 -b 1024 0 2048" \
 		-c "pwrite -E 0 512" -c "pwrite -E -V 2 -b 512 0 1024" "$f" 2>&1)
 	printf '%s\n' "$tr"
-	[ "$(grep -c 'preadv2(3, .*, RWF_IGNORE_HWERROR) = -1 EOPNOTSUPP' <<< "$tr")" = 2 ] &&
-	[ "$(grep -c 'pwritev2(3, .*, RWF_RESET_HWERROR) = -1 EOPNOTSUPP' <<< "$tr")" = 2 ] &&
-	grep -q 'preadv2(3, \[{iov_base=.*, iov_len=1024}, {iov_base=.*, iov_len=1024}\], 2, 0, RWF_IGNORE_HWERROR)' <<< "$tr" &&
+	[ "$(grep -Ec '^preadv2\([0-9]+, .*, RWF_IGNORE_HWERROR\) = -1 EOPNOTSUPP' <<< "$tr")" = 2 ] &&
+	[ "$(grep -Ec '^pwritev2\([0-9]+, .*, RWF_RESET_HWERROR\) = -1 EOPNOTSUPP' <<< "$tr")" = 2 ] &&
+	grep -Eq '^preadv2\([0-9]+, \[\{iov_base=.*, iov_len=1024\}, \{iov_base=.*, iov_len=1024\}\], 2, 0, RWF_IGNORE_HWERROR\)' <<< "$tr" &&
 	cmp -s <(head -c 8192 /dev/zero | tr '\0' 'Z') "$f"
 	result "xfs_io: pread -E / pwrite -E (with and without -V) issue the flags; the file is untouched" $?
 	"$XFS_IO" -c "help pread" -c "help pwrite" | grep -E -- '-E +--' > "$out/xfs_io-help.txt"
@@ -194,7 +195,13 @@ fi
 
 # --- VM proof -------------------------------------------------------------------
 if [[ " $steps " == *" vm "* ]]; then
-	"$REPO/harness/build.sh" || die "building the kernel failed"
+	# USERSPACE_BUILD=0: the kernel already built, only the initramfs
+	# repacked (with guest/userspace.sh).
+	if [ "${USERSPACE_BUILD:-1}" = 0 ]; then
+		"$REPO/harness/initramfs.sh" || die "packing the initramfs failed"
+	else
+		"$REPO/harness/build.sh" || die "building the kernel failed"
+	fi
 	for drv in ${USERSPACE_DRIVERS:-nd_pmem rust_pmem}; do
 		start=$(date +%s)
 		DAXVM_HOSTROOT=1 DAXVM_RESULTS="$out" DAX_RUN_LOG="$out/vm-$drv" \
