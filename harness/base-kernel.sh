@@ -12,9 +12,8 @@ BVM=$BASE_VM
 mkdir -p "$BBUILD"
 {
 	grep -v 'RUST_PMEM' "$REPO/config/dax-recovery.config"
-	[ "$DAX_LLVM" = 19 ] || cat "$REPO/config/llvm22.config"
 } > "$BBUILD/fragment.new"
-stamp=$(sha256sum < "$BBUILD/fragment.new")
+stamp=$( (cat "$BBUILD/fragment.new"; [ "$DAX_LLVM" = 19 ] || cat "$REPO/config/llvm22.config") | sha256sum)
 if [ -f "$BBUILD/arch/x86/boot/bzImage" ] && [ "$(cat "$BBUILD/.base-built" 2>/dev/null)" = "$stamp" ]; then
 	rm -f "$BBUILD/fragment.new"
 	exit 0
@@ -23,6 +22,7 @@ mv "$BBUILD/fragment.new" "$BBUILD/fragment"
 step "building the unpatched base kernel ($BBUILD)"
 base=(make -C "$BASE_DIR" O="$BBUILD" "${KMAKE[@]:4}")
 "${base[@]}" -s KCONFIG_ALLCONFIG="$BBUILD/fragment" allnoconfig
+toolchain_config "${base[@]}"
 "${base[@]}" -s bzImage modules > "$BBUILD/build.log" 2>&1 ||
 	{ tail -20 "$BBUILD/build.log"; die "base kernel build failed"; }
 rm -rf "$BVM" && mkdir -p "$BVM/kselftest"

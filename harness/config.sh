@@ -5,13 +5,16 @@
 # only when a fragment or a Kconfig file of the series changed.
 . "$(dirname "$0")/lib.sh"
 
+# llvm22.config goes on top of allnoconfig (toolchain_config in lib.sh).
 frags=("$REPO/config/dax-recovery.config")
-for f in ${DAX_CONFIG_EXTRA:-}; do frags+=("$REPO/config/$f"); done
+for f in ${DAX_CONFIG_EXTRA:-}; do
+	[ "$f" = llvm22.config ] || frags+=("$REPO/config/$f")
+done
 
 mkdir -p "$BUILD"
 merged=$BUILD/dax-recovery.fragment
 cat "${frags[@]}" > "$merged.new"
-stamp=$( (cat "$merged.new"; { grep -E '(^|/)Kconfig' "$SRC/.dax-recovery-manifest" || true; } |
+stamp=$( (cat "$merged.new"; [ "$DAX_LLVM" != 22 ] || cat "$REPO/config/llvm22.config"; { grep -E '(^|/)Kconfig' "$SRC/.dax-recovery-manifest" || true; } |
 	  while read -r k; do cat "$SRC/$k" 2>/dev/null; done) | sha256sum)
 if [ -f "$BUILD/.config" ] && [ "$(cat "$BUILD/.config.stamp" 2>/dev/null)" = "$stamp" ]; then
 	rm -f "$merged.new"
@@ -19,11 +22,14 @@ if [ -f "$BUILD/.config" ] && [ "$(cat "$BUILD/.config.stamp" 2>/dev/null)" = "$
 fi
 mv "$merged.new" "$merged"
 
-step "configuring the kernel (allnoconfig + ${frags[*]##*/})"
+top=; [ "$DAX_LLVM" != 22 ] || top=", llvm22.config on top"
+step "configuring the kernel (allnoconfig + ${frags[*]##*/}$top)"
 "${KMAKE[@]}" -s KCONFIG_ALLCONFIG="$merged" allnoconfig
+toolchain_config "${KMAKE[@]}"
 
 # A prefix of the series (harness/bisect.sh) may predate options the
 # fragment sets (the Rust driver's, for one): what it cannot have is fine.
-check_fragment "$merged" "$BUILD/.config" || [ -n "${DAX_SERIES_PREFIX:-}" ] ||
+{ check_fragment "$merged" "$BUILD/.config" &&
+  { [ "$DAX_LLVM" != 22 ] || check_fragment "$REPO/config/llvm22.config" "$BUILD/.config"; }; } || [ -n "${DAX_SERIES_PREFIX:-}" ] ||
 	die "the kernel configuration does not satisfy the fragment"
 echo "$stamp" > "$BUILD/.config.stamp"

@@ -117,3 +117,18 @@ series_read() {
 		SERIES_ADDS+=("$rest")
 	done < "$f"
 }
+
+# toolchain_config MAKE...: put the toolchain's options (config/llvm22.config
+# with DAX_LLVM=22: EXPERT and RUST_INLINE_HELPERS) on top of a .config that
+# allnoconfig made from the other fragments, with olddefconfig. Given to
+# allnoconfig, EXPERT=y would make every option that only EXPERT shows
+# visible, and allnoconfig would turn them all off (FHANDLE, SYSCTL,
+# X86_PAT, PROC_PAGE_MONITOR, ...): on top, they keep the values they have
+# without it. MAKE is the kernel make command with its O=.
+toolchain_config() {
+	local out
+	[ "$DAX_LLVM" = 22 ] || return 0
+	out=$(printf '%s\n' "$@" | sed -n 's/^O=//p' | tail -n 1)
+	cat "$REPO/config/llvm22.config" >> "$out/.config"
+	"$@" -s olddefconfig
+}
