@@ -49,8 +49,6 @@ kernel::module_nd_driver! {
     alias: ["nd:t4*", "nd:t5*"],
 }
 
-const CACHE_LINE: usize = 64;
-
 /// The bytes of a sector, as data positions count them.
 const SECTOR: u64 = u32_as_u64(SECTOR_SIZE);
 /// The bytes of a sector, as buffers count them.
@@ -99,13 +97,6 @@ impl Sector {
     /// The position of the sector's first byte.
     fn pos(self) -> DataPos {
         DataPos(self.0 << SECTOR_SHIFT)
-    }
-}
-
-impl MapOffset {
-    /// The offset `len` bytes further.
-    fn add(self, len: usize) -> Self {
-        Self(self.0 + len)
     }
 }
 
@@ -165,8 +156,8 @@ struct Pmem {
     /// poison would (`/sys/kernel/debug/rust_pmem_mc_<disk>/`).
     #[pin]
     mc_fault: FaultAttr,
-    /// Makes the clear of a page's poison during a reset fail, or clear only the first `cleared`
-    /// bytes of the page if that is not 0 (`/sys/kernel/debug/rust_pmem_clear_<disk>/`).
+    /// Makes the clear of a run of bad sectors during a reset fail, or clear only the first
+    /// `cleared` bytes of the run if that is not 0 (`/sys/kernel/debug/rust_pmem_clear_<disk>/`).
     #[pin]
     clear_fault: FaultAttr,
 }
@@ -196,16 +187,6 @@ impl Pmem {
         (pos <= target && target < pos.add(len) && self.mc_fault.should_fail(len)).then_some(target)
     }
 
-    /// Copies from the medium at data position `pos` into `buf`, machine-check safe. Returns
-    /// the bytes not copied (poison, or the `mc_fault` injection point).
-    fn read_mc(&self, pos: DataPos, buf: &mut [u8]) -> Result<usize> {
-        let rem = self.mem.read_mc(self.map(pos)?.0, buf)?;
-        match self.injected_poison(pos, buf.len()) {
-            Some(target) => Ok(rem.max(buf.len() - span(pos, target)?)),
-            None => Ok(rem),
-        }
-    }
-
     /// Returns `true` if a sector of the `len` bytes from sector `sector` is known to be bad.
     fn is_bad(&self, sector: Sector, len: usize) -> bool {
         self.bb
@@ -219,15 +200,21 @@ impl Pmem {
     ///
     /// Returns the bytes cleared: fewer than `len` if the bus cleared only part.
     fn clear_poison(&self, at: MapOffset, len: usize) -> Result<usize> {
-        let cleared = self
-            .dev
-            .clear_poison(self.mem.phys_addr(at.0), u32::try_from(len)?)?;
-        let cleared = usize::try_from(cleared)?;
+        let cleared = self.clear_on_bus(at, len)?;
         if cleared > 0 {
             self.mem.mark_pages_present(at.0, cleared)?;
             self.mem.invalidate(at.0, len)?;
         }
         Ok(cleared)
+    }
+
+    /// Clears the poison of `len` bytes at `at` through the bus ([`Handle::clear_poison`]), and
+    /// nothing else. Returns the bytes cleared: fewer than `len` if the bus cleared only part.
+    fn clear_on_bus(&self, at: MapOffset, len: usize) -> Result<usize> {
+        let cleared = self
+            .dev
+            .clear_poison(self.mem.phys_addr(at.0), u32::try_from(len)?)?;
+        Ok(usize::try_from(cleared)?)
     }
 
     /// Drops the `len` bytes from `pos` from the known-bad list, once they are rewritten.
@@ -238,19 +225,40 @@ impl Pmem {
             .clear_bad(pos.sector().0, u64::from_safe_cast(len) >> SECTOR_SHIFT);
     }
 
-    /// Clears the poison of the whole `len` bytes from `pos` for a write over them, and drops
-    /// them from the known-bad list. Fails with `EIO` unless all of them were cleared.
+    /// Clears the poison of the whole `len` bytes from `pos` for a write over them, drops them
+    /// from the known-bad list and restores the pages they leave without known poison. Fails with
+    /// `EIO` unless all of them were cleared.
     fn clear_for_write(&self, pos: DataPos, len: usize) -> Result {
         let cleared = self.clear_poison(self.map(pos)?, len).map_err(|_| EIO)?;
         self.forget_bad(pos, cleared);
         if cleared < len {
             return Err(EIO);
         }
+        self.restore_clean_pages(pos, len)
+    }
+
+    /// Restores the pages that hold the `len` bytes from `pos` and have no known-bad sector left
+    /// (`HWPoison` cleared, the direct map back): a clear of part of a page does not restore it
+    /// by itself ([`PmemMapping::mark_pages_present`] never rounds a partial page up), but once
+    /// the last known poison of a page is cleared, it is whole again.
+    fn restore_clean_pages(&self, pos: DataPos, len: usize) -> Result {
+        for chunk in PageChunks::new(pos.0, u64::from_safe_cast(len)) {
+            let page = DataPos(chunk.page_start());
+            if !self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
+                let at = self.map(page)?;
+                let n = self.mem.len().saturating_sub(at.0).min(PAGE_SIZE);
+                self.mem.mark_pages_present(at.0, n)?;
+            }
+        }
         Ok(())
     }
 
     /// Copies the `len` good bytes at data position `pos` to `iter`, machine-check safe and
-    /// straight from the medium. Returns the bytes copied and, if fewer than `len`, why.
+    /// straight from the medium (a page that memory failure took out of the direct map through a
+    /// mapping of its own, see [`PmemMapping`]). Returns the bytes copied and, if fewer than
+    /// `len`, why.
+    ///
+    /// C: `pmem_copy_good_to_iter()`.
     fn copy_good_to_iter(
         &self,
         pos: DataPos,
@@ -270,19 +278,14 @@ impl Pmem {
         if copied == n {
             return Ok((copied, Stop::Poison));
         }
-        // Poison or a faulting destination: a copy of the next bytes to the stack tells which.
-        let mut probe = [0u8; 2 * CACHE_LINE];
-        let m = (len - copied).min(probe.len());
-        let rem = self.mem.read_mc(at.add(copied).0, &mut probe[..m])?;
-        if rem == 0 {
-            return Ok((copied, Stop::Fault));
+        // Poison or a faulting destination. The medium is not read again to tell (on hardware
+        // every read of poison is another machine check): a destination whose next byte can be
+        // faulted in did not fault, so the copy stopped at poison. Kernel memory never faults.
+        if iter.fault_in_writeable(1) == 0 {
+            Ok((copied, Stop::Poison))
+        } else {
+            Ok((copied, Stop::Fault))
         }
-        let good = m - rem;
-        let more = iter.copy_to_iter(&probe[..good]);
-        if more < good {
-            return Ok((copied + more, Stop::Fault));
-        }
-        Ok((copied + good, Stop::Poison))
     }
 
     /// Copies `len` zero bytes to `iter`. Returns the bytes copied; fewer if `iter` faulted.
@@ -309,7 +312,10 @@ impl Pmem {
     /// telling `zeroed` each run of them. Returns the bytes copied; fewer than `bytes` if `iter`
     /// faulted or the range is not in the data.
     ///
-    /// Allocates nothing: a read for recovery must not fail for want of memory.
+    /// Allocates nothing but the short-lived mapping of a page that memory failure took out of
+    /// the direct map: a read for recovery must not fail for want of memory.
+    ///
+    /// C: `pmem_recovery_copy_to_iter()`.
     fn recovery_read(
         &self,
         pos: DataPos,
@@ -375,66 +381,59 @@ impl Pmem {
         Ok((done + n, n == bad))
     }
 
-    /// Clears the poison of the page at data position `page` for a reset, as the bus allows
-    /// ([`Handle::can_clear_poison`]): through its clear-error command, where only what the bus
-    /// reports cleared counts, or, on a bus without a command interface, by counting the page as
-    /// cleared. A bus with commands but no clear-error fails: the poison may be real, and the
-    /// page must stay listed bad.
+    /// Clears the known-bad runs of sectors of the page at data position `page` for a reset, one
+    /// bus call per run, as the bus allows ([`Handle::can_clear_poison`]): through its
+    /// clear-error command, where only what the bus reports cleared counts, or, on a bus without
+    /// a command interface, counted as cleared. Good data is never sent to a clear. A bus with
+    /// commands but no clear-error fails: the poison may be real.
     ///
-    /// Once it returns `Ok`, the content of the page is undefined until it is written whole.
-    fn clear_page_for_reset(&self, page: DataPos) -> Result {
-        let cleared = if self.clear_fault.should_fail(PAGE_SIZE) {
-            // As a bus that fails, clears only part of the page, or (a parameter of a whole page)
-            // clears it all.
-            match usize::try_from(self.clear_fault.param()) {
-                Ok(0) | Err(_) => return Err(EIO),
-                Ok(n) => n.min(PAGE_SIZE),
-            }
-        } else {
-            self.clear_poison(self.map(page)?, PAGE_SIZE)
-                .map_err(|_| EIO)?
-        };
-        if cleared != PAGE_SIZE {
-            return Err(EIO);
-        }
-        Ok(())
-    }
-
-    /// Fills bytes `from..to` of `buf`, a bounce copy of the page at data position `page`, with
-    /// what the medium holds there: the bytes of known-bad sectors are zeros, the others are read
-    /// machine-check safe, and poison met in a sector makes it zeros from there.
-    fn salvage(&self, buf: &mut [u8], page: DataPos, mut from: usize, to: usize) -> Result {
-        let mut sec = [0u8; SECTOR_BYTES];
-        while from < to {
-            let start = from - from % SECTOR_BYTES;
-            let end = (start + SECTOR_BYTES).min(to);
-            let pos = page.add(start);
-            let dst = buf.get_mut(from..end).ok_or(ERANGE)?;
-            if self.bb.is_bad(pos.sector().0, 1) {
-                dst.fill(0);
+    /// The `clear_fault` injection point, when it fires for a run, stands for the bus: it clears
+    /// only the first `cleared` bytes of the run (none if 0, all of them if a page).
+    ///
+    /// Fails with `EIO` if a clear fails or is partial; what was cleared stays listed bad, and the
+    /// page must not be written. Once it returns `Ok`, the bytes of the cleared runs are undefined
+    /// until they are written.
+    ///
+    /// C: `pmem_clear_bad_runs()`.
+    fn clear_bad_runs(&self, page: DataPos) -> Result {
+        let end = page.add(PAGE_SIZE);
+        let mut at = page;
+        while let Some(run) = clip_bad(at, end, self.bad_in(at, end)) {
+            let len = span(run.start, run.end)?;
+            let cleared = if self.clear_fault.should_fail(len) {
+                usize::try_from(self.clear_fault.param())
+                    .unwrap_or(usize::MAX)
+                    .min(len)
             } else {
-                // The bytes from the first one the copy did not reach are zeros.
-                let rem = self.read_mc(pos, &mut sec)?;
-                let good = SECTOR_BYTES.checked_sub(rem).ok_or(ERANGE)?;
-                let skip = from - start;
-                for (i, (d, s)) in dst.iter_mut().zip(sec.iter().skip(skip)).enumerate() {
-                    *d = if skip + i < good { *s } else { 0 };
-                }
+                self.clear_on_bus(self.map(run.start)?, len)
+                    .map_err(|_| EIO)?
+            };
+            if cleared != len {
+                return Err(EIO);
             }
-            from = end;
+            at = run.end;
         }
         Ok(())
     }
 
-    /// Repairs the poisoned page at data position `page` with the `len` bytes of `iter` for
-    /// data position `pos` (within the page). A whole page of user memory is held
-    /// ([`IovIterSource::hold_user_bytes`]) and copied straight to the medium once the poison is
-    /// cleared. Otherwise the new page is built in a bounce page first: the user's data, then
-    /// what the medium holds around it (good bytes kept, bad bytes zeros); only then is the
-    /// poison cleared and the page written whole. Either way it is then flushed and its bad
-    /// sectors forgotten. If the user's buffer faults, the page is left as a reset of the bytes
-    /// copied leaves it; if nothing could be copied, or the clear fails, the page is left as it
-    /// was (the DAX core gives back what was taken from `iter`). Returns the bytes written.
+    /// Resets the page at data position `page`, which holds known poison, with the `len` bytes
+    /// of `iter` for data position `pos` in it (docs/machine-checks.md, section 3):
+    ///
+    /// 1. clears the page's known-bad runs ([`Pmem::clear_bad_runs`]); if a clear fails or is
+    ///    partial, nothing is written to the page and nothing dropped from the known-bad list;
+    /// 2. restores the page, now that no poison is left in it on the medium: `HWPoison` cleared
+    ///    and the direct map back, before anything is written to it;
+    /// 3. writes the bytes of `iter`, and zeros over the rest of every bad sector they touch only
+    ///    in part (the zeros a recovery read showed), flushed;
+    /// 4. only then drops from the known-bad list the bad sectors the write touched
+    ///    ([`Pmem::reset_done`]). A bad sector the write does not touch stays listed, cleared or
+    ///    not: a reset never turns a lost sector the caller did not write into a readable one.
+    ///
+    /// `iter` holds the caller's data in the kernel (the DAX core copies it before the file
+    /// system takes its locks), so the write does not fault; should it run short, the write is
+    /// the bytes it did take. Returns the bytes taken from `iter` and written.
+    ///
+    /// C: `pmem_reset_page()`.
     fn reset_page(
         &self,
         page: DataPos,
@@ -442,43 +441,61 @@ impl Pmem {
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        let dst = self.map(page)?.0;
-        if len == PAGE_SIZE {
-            if let Some(held) = iter.hold_user_bytes(PAGE_SIZE) {
-                self.clear_page_for_reset(page)?;
-                self.mem.write_held(dst, held)?;
-                self.reset_done(page)?;
-                return Ok(PAGE_SIZE);
-            }
-        }
-        let mut buf = KVec::from_elem(0u8, PAGE_SIZE, GFP_KERNEL)?;
-        let at = span(page, pos)?;
-        let n = iter.copy_from_iter(buf.get_mut(at..at + len).ok_or(ERANGE)?);
+        self.clear_bad_runs(page)?;
+        let at = self.map(page)?;
+        self.mem.mark_pages_present(at.0, PAGE_SIZE)?;
+        self.mem.invalidate(at.0, PAGE_SIZE)?;
+        let n = self
+            .mem
+            .copy_from_iter_flushcache(self.map(pos)?.0, len, iter)?;
         if n == 0 {
-            return Err(EFAULT);
+            return Ok(0);
         }
-        self.salvage(&mut buf, page, 0, at)?;
-        self.salvage(&mut buf, page, at + n, PAGE_SIZE)?;
-        self.clear_page_for_reset(page)?;
-        self.mem.write(dst, &buf)?;
-        self.reset_done(page)?;
+        let end = pos.add(n);
+        self.zero_bad_edges(pos, end)?;
+        self.reset_done(pos, end)?;
         Ok(n)
     }
 
-    /// Ends the reset of the page at data position `page`, written: flushes it, then forgets its
-    /// bad sectors. Fails with `EIO` if the page is still listed bad.
-    fn reset_done(&self, page: DataPos) -> Result {
+    /// Writes zeros over the bytes of the known-bad sectors that the bytes `start..end`
+    /// (`start < end`) touch only in part, flushed: the rest of such a sector is what a recovery
+    /// read showed the caller, zeros.
+    fn zero_bad_edges(&self, start: DataPos, end: DataPos) -> Result {
+        let first = start.sector();
+        let head = first.pos();
+        if head < start && self.is_bad(first, SECTOR_BYTES) {
+            let zeros = ZEROES.get(..span(head, start)?).ok_or(ERANGE)?;
+            self.mem.write(self.map(head)?.0, zeros)?;
+        }
+        let last = DataPos(end.0 - 1).sector();
+        let tail = Sector(last.0 + 1).pos();
+        if end < tail && self.is_bad(last, SECTOR_BYTES) {
+            let zeros = ZEROES.get(..span(end, tail)?).ok_or(ERANGE)?;
+            self.mem.write(self.map(end)?.0, zeros)?;
+        }
+        Ok(())
+    }
+
+    /// Ends the reset of the bytes `start..end` (`start < end`), written: flushes them, then
+    /// drops from the known-bad list the sectors they touch. Fails with `EIO` if a touched sector
+    /// stays listed bad (a full list cannot split a range): a sector still listed is not
+    /// repaired, whatever it holds.
+    ///
+    /// C: `pmem_reset_done()`.
+    fn reset_done(&self, start: DataPos, end: DataPos) -> Result {
         self.region.flush()?;
-        // A clear fails only where it would split a listed range with the list full, which for a
-        // page can only be a range that holds all of it: a page still listed bad is not
-        // repaired, whatever it holds.
+        let first = start.sector();
         self.bb
-            .clear_bad(page.sector().0, PAGE_SECTORS)
+            .clear_bad(first.0, end.0.div_ceil(SECTOR) - first.0)
             .map_err(|_| EIO)
     }
 
-    /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with poison.
-    /// Returns the bytes written; it stops at the first page it cannot repair.
+    /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with known
+    /// poison ([`Pmem::reset_page`]); the others are written as an ordinary DAX write. Returns the
+    /// bytes written, which are the bytes taken from `iter`; it stops at the first page it cannot
+    /// repair.
+    ///
+    /// C: `pmem_recovery_copy_from_iter()`.
     fn recovery_write_iter(
         &self,
         pos: DataPos,

@@ -3,6 +3,7 @@
 #include <linux/mm.h>
 #include <linux/set_memory.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 
 __rust_helper void rust_helper_memcpy_flushcache(void *dst, const void *src,
 						 size_t cnt)
@@ -26,4 +27,15 @@ __rust_helper int rust_helper_clear_mce_nospec(unsigned long pfn)
 __rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)
 {
 	return pfn_to_page(pfn);
+}
+
+__rust_helper bool rust_helper_PageHWPoison(const struct page *page)
+{
+	return PageHWPoison(page);
+}
+
+/* A macro, and not a constant one (it masks with a variable on x86). */
+__rust_helper pgprot_t rust_helper_PAGE_KERNEL(void)
+{
+	return PAGE_KERNEL;
 }

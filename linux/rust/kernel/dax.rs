@@ -174,7 +174,11 @@ pub trait Operations: Sized {
     }
 
     /// Copies `bytes` bytes from `iter` to `addr` (of page `pgoff`, mapped with
-    /// [`AccessMode::RecoveryWrite`]), repairing each poisoned page. Returns the bytes copied.
+    /// [`AccessMode::RecoveryWrite`]), repairing each poisoned page (a reset, see
+    /// `RWF_RESET_HWERROR`). `iter` holds the caller's data in kernel memory: the DAX core copies
+    /// it there before the file system takes its locks. Returns the bytes copied, which are the
+    /// bytes taken from `iter`: whatever the driver took beyond them is given back to `iter`
+    /// before the DAX core sees it.
     fn recovery_copy_from_iter(
         _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
         _pgoff: u64,
@@ -527,7 +531,8 @@ impl<T: Operations> Device<T> {
     }
 
     /// Runs `op`, a recovery write, with the device's data and the source iterator; 0 if the
-    /// device is being killed.
+    /// device is being killed. The bytes it returns are the bytes taken from `iter`: what `op`
+    /// took beyond the bytes it reports goes back to `iter`, and it reports no more than it took.
     ///
     /// # Safety
     ///
@@ -547,7 +552,15 @@ impl<T: Operations> Device<T> {
         };
         // SAFETY: `iter` is a valid source iterator for the duration of the call.
         let iter = unsafe { IovIterSource::from_raw(iter) };
-        op(data, pgoff as u64, addr, bytes, iter)
+        let before = iter.len();
+        let done = op(data, pgoff as u64, addr, bytes, iter);
+        let taken = before.saturating_sub(iter.len());
+        if taken > done {
+            // SAFETY: The `taken - done` bytes given back were taken from `iter` during this
+            // call, so the iterator does not go back before where it was when the call began.
+            unsafe { iter.revert(taken - done) };
+        }
+        done.min(taken)
     }
 
     extern "C" fn recovery_write_callback(

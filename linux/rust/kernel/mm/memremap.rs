@@ -8,6 +8,11 @@
 //! memory needs (machine-check-safe reads, cache-flushing writes), so that the driver itself needs
 //! no `unsafe`.
 //!
+//! A page that memory failure took out of the kernel's direct map (its `struct page` has
+//! `HWPoison`, see `set_mce_nospec()`) is still copied to and from, through a short-lived mapping
+//! of that page alone (`vmap()`), never through the direct map: its good bytes stay readable, and
+//! nothing writes through a mapping that is gone.
+//!
 //! C headers: [`include/linux/memremap.h`](srctree/include/linux/memremap.h),
 //! [`include/linux/libnvdimm.h`](srctree/include/linux/libnvdimm.h)
 
@@ -16,11 +21,16 @@ use crate::{
     bindings,
     block::bio::Segment,
     error::to_result,
-    iov::{HeldUserBytes, IovIterDest, IovIterSource},
+    iov::{IovIterDest, IovIterSource},
+    page::PAGE_SIZE,
     prelude::*,
     types::Opaque,
 };
-use core::{ffi::c_void, marker::PhantomPinned, ptr::NonNull};
+use core::{
+    ffi::c_void,
+    marker::{PhantomData, PhantomPinned},
+    ptr::NonNull,
+};
 
 /// The configuration of a device memory mapping with `struct page`s: the C `struct dev_pagemap`
 /// before `memremap_pages()` takes it.
@@ -200,7 +210,9 @@ enum Backing<T: PagemapOps> {
 /// # Invariants
 ///
 /// `virt` is the start of a kernel mapping of `len` bytes of memory at physical address `phys`,
-/// valid until the [`PmemMapping`] is dropped (it owns the mapping).
+/// valid until the [`PmemMapping`] is dropped (it owns the mapping). If the memory has `struct
+/// page`s (`backing` holds a [`Pagemap`]), they cover the `len` bytes and `phys` is the start
+/// of a page.
 pub struct PmemMapping<T: PagemapOps> {
     virt: NonNull<c_void>,
     phys: u64,
@@ -226,8 +238,8 @@ impl<T: PagemapOps> PmemMapping<T> {
     ) -> Result<Self> {
         let (start, _) = config.range();
         let map_len = usize::try_from(config.range_len())?;
-        // The page map must start at `phys` and cover `len` bytes from there.
-        if start != phys || map_len < len {
+        // The page map must start at `phys`, a page, and cover `len` bytes from there.
+        if start != phys || phys % PAGE_SIZE as u64 != 0 || map_len < len {
             return Err(EINVAL);
         }
         let pages = KBox::pin_init(Pagemap::new(config, nid, handler), GFP_KERNEL)?;
@@ -302,28 +314,112 @@ impl<T: PagemapOps> PmemMapping<T> {
         }
     }
 
+    /// Returns the `struct page` of byte `offset`, if the memory has `struct page`s and the byte
+    /// is in the mapping.
+    fn page(&self, offset: usize) -> Option<*mut bindings::page> {
+        if !self.has_pages() || offset >= self.len {
+            return None;
+        }
+        // SAFETY: The frame of `offset` is in the memory that `memremap_pages()` mapped with a
+        // memmap, which lives as long as `self`; the call only computes the page's address.
+        Some(unsafe { bindings::pfn_to_page(self.pfn(offset) as usize) })
+    }
+
+    /// Returns `true` if memory failure marked the page that holds byte `offset` `HWPoison`,
+    /// which may have taken it out of the kernel's direct map.
+    fn is_hwpoison(&self, offset: usize) -> bool {
+        match self.page(offset) {
+            // SAFETY: `page` is a valid `struct page` of this mapping; the test reads its flags.
+            Some(page) => unsafe { bindings::PageHWPoison(page) },
+            None => false,
+        }
+    }
+
+    /// Calls `f` on the `len` bytes at `offset`, a run at a time, with the offset of the run among
+    /// the bytes, a kernel address of the run and its length. The address is valid for reads and
+    /// writes of the run's length during the call, of memory that the device and other threads
+    /// may change: `f` may only copy to or from it with raw copies. `f` returns the bytes it did;
+    /// a run it did not finish ends the walk.
+    ///
+    /// Runs of pages without `HWPoison` are reached through the mapping, each page with
+    /// `HWPoison` through a mapping of that page alone ([`PageAlias`]), made for the call and
+    /// undone after it.
+    ///
+    /// Returns the bytes done. Fails with `ERANGE` if the range is outside the mapping, and with
+    /// `ENOMEM` if a page with `HWPoison` could not be mapped (then `f` may have done the runs
+    /// before that page).
+    #[inline]
+    fn for_each_run(
+        &self,
+        offset: usize,
+        len: usize,
+        mut f: impl FnMut(usize, *mut u8, usize) -> usize,
+    ) -> Result<usize> {
+        let base = self.check(offset, len)?;
+        if !self.has_pages() {
+            // No `struct page`s, so no `HWPoison` either.
+            return Ok(f(0, base, len));
+        }
+        // The bytes from `done` to the end of their page or of the range. The mapping starts at
+        // a page (type invariant), so its pages are the memory's.
+        let in_page = |done: usize| (PAGE_SIZE - (offset + done) % PAGE_SIZE).min(len - done);
+        let mut done = 0;
+        while done < len {
+            let at = offset + done;
+            let (n, r) = if self.is_hwpoison(at) {
+                let n = in_page(done);
+                let alias = PageAlias::new(self, at)?;
+                (n, f(done, alias.addr(at % PAGE_SIZE), n))
+            } else {
+                let mut n = in_page(done);
+                while done + n < len && !self.is_hwpoison(at + n) {
+                    n += in_page(done + n);
+                }
+                (n, f(done, base.wrapping_add(done), n))
+            };
+            done += r;
+            if r < n {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
     /// Copies `dst.len()` bytes from `offset` into `dst`, stopping at poison.
     ///
     /// Returns the number of bytes not copied: 0 on success, more if the copy met poison (the
     /// bytes before it are copied; the granularity is what the CPU reports, a cache line or
-    /// less). Fails with `ERANGE` if the range is outside the mapping.
+    /// less). Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` if a
+    /// page that memory failure took out of the direct map could not be mapped.
     pub fn read_mc(&self, offset: usize, dst: &mut [u8]) -> Result<usize> {
-        let src = self.check(offset, dst.len())?;
-        let len = u32::try_from(dst.len())?;
-        // SAFETY: `src..src + len` is mapped memory by the type invariant and `check`; `dst` is a
-        // valid, exclusive buffer of `len` bytes.
-        let rem = unsafe { bindings::copy_mc_to_kernel(dst.as_mut_ptr().cast(), src.cast(), len) };
-        Ok(rem as usize)
+        let len = dst.len();
+        u32::try_from(len)?;
+        let to = dst.as_mut_ptr();
+        let done = self.for_each_run(offset, len, |done, src, n| {
+            // SAFETY: `src` is valid for reads of `n` bytes during the call; `to + done` is in
+            // `dst`, an exclusive buffer, with `n` bytes from there (`done + n <= len`), and `n`
+            // fits a `u32` as `len` does.
+            let rem = unsafe {
+                bindings::copy_mc_to_kernel(to.wrapping_add(done).cast(), src.cast(), n as u32)
+            };
+            n - rem as usize
+        })?;
+        Ok(len - done)
     }
 
     /// Writes `src` at `offset`, flushing it from the CPU caches.
     ///
-    /// Fails with `ERANGE` if the range is outside the mapping.
+    /// Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` if a page that
+    /// memory failure took out of the direct map could not be mapped (then the bytes before that
+    /// page may be written).
     pub fn write(&self, offset: usize, src: &[u8]) -> Result {
-        let dst = self.check(offset, src.len())?;
-        // SAFETY: `dst..dst + len` is mapped memory by the type invariant and `check`; `src` is
-        // valid for reads of its length.
-        unsafe { bindings::memcpy_flushcache(dst.cast(), src.as_ptr().cast(), src.len()) };
+        let from = src.as_ptr();
+        self.for_each_run(offset, src.len(), |done, dst, n| {
+            // SAFETY: `dst` is valid for writes of `n` bytes during the call; `from + done` is in
+            // `src`, with `n` bytes from there.
+            unsafe { bindings::memcpy_flushcache(dst.cast(), from.wrapping_add(done).cast(), n) };
+            n
+        })?;
         Ok(())
     }
 
@@ -333,7 +429,8 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// The segment's bytes are copied with a raw copy and never borrowed: they may be user memory
     /// that another thread writes at the same time (direct I/O).
     ///
-    /// Fails with `ERANGE` if the range is outside the mapping.
+    /// Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` as
+    /// [`PmemMapping::write`] does.
     ///
     /// # Examples
     ///
@@ -369,13 +466,18 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// ```
     pub fn write_segment(&self, offset: usize, seg: &Segment<'_>) -> Result {
         let len = seg.len();
-        let dst = self.check(offset, len)?;
+        self.check(offset, len)?;
         seg.with_raw(|src| {
-            // SAFETY: `dst..dst + len` is mapped memory by the type invariant and `check`; `src`
-            // is the mapped address of the segment's `len` bytes. The copy is byte-wise and
-            // forms no reference to either side.
-            unsafe { bindings::memcpy_flushcache(dst.cast(), src.cast(), len) }
-        });
+            self.for_each_run(offset, len, |done, dst, n| {
+                // SAFETY: `dst` is valid for writes of `n` bytes during the call; `src` is the
+                // mapped address of the segment's `len` bytes, and `done + n <= len`. The copy
+                // is byte-wise and forms no reference to either side.
+                unsafe {
+                    bindings::memcpy_flushcache(dst.cast(), src.wrapping_add(done).cast(), n)
+                };
+                n
+            })
+        })?;
         Ok(())
     }
 
@@ -385,101 +487,80 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// Returns the number of bytes not copied, as [`PmemMapping::read_mc`] does. The segment's
     /// bytes are written with a raw copy and never borrowed.
     ///
-    /// Fails with `ERANGE` if the range is outside the mapping.
+    /// Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` as
+    /// [`PmemMapping::read_mc`] does.
     pub fn read_mc_segment(&self, offset: usize, seg: &mut Segment<'_>) -> Result<usize> {
-        let len = u32::try_from(seg.len())?;
-        let src = self.check(offset, seg.len())?;
-        let rem = seg.with_raw(|dst| {
-            // SAFETY: `src..src + len` is mapped memory by the type invariant and `check`; `dst`
-            // is the mapped address of the segment's `len` bytes, which the driver owns while it
-            // handles the bio. The copy is byte-wise and forms no reference to either side.
-            unsafe { bindings::copy_mc_to_kernel(dst.cast(), src.cast(), len) }
-        });
-        Ok(rem)
+        let len = seg.len();
+        u32::try_from(len)?;
+        self.check(offset, len)?;
+        let done = seg.with_raw(|dst| {
+            self.for_each_run(offset, len, |done, src, n| {
+                // SAFETY: `src` is valid for reads of `n` bytes during the call; `dst` is the
+                // mapped address of the segment's `len` bytes, which the driver owns while it
+                // handles the bio, and `done + n <= len`, which fits a `u32`. The copy is
+                // byte-wise and forms no reference to either side.
+                let rem = unsafe {
+                    bindings::copy_mc_to_kernel(dst.wrapping_add(done).cast(), src.cast(), n as u32)
+                };
+                n - rem as usize
+            })
+        })?;
+        Ok(len - done)
     }
 
     /// Copies `len` bytes from `offset` to `iter`, machine-check safe.
     ///
-    /// Returns the bytes copied: fewer than `len` if the copy met poison or `iter` faulted.
+    /// Returns the bytes copied: fewer than `len` if the copy met poison or `iter` faulted. Fails
+    /// with `ERANGE` if the range is outside the mapping, and with `ENOMEM` if a page that memory
+    /// failure took out of the direct map could not be mapped (then `iter` may have advanced over
+    /// the bytes before that page).
     pub fn copy_to_iter_mc(
         &self,
         offset: usize,
         len: usize,
         iter: &mut IovIterDest<'_>,
     ) -> Result<usize> {
-        let src = self.check(offset, len)?;
-        // SAFETY: `src..src + len` is mapped memory; `iter` is a valid destination iterator.
-        Ok(unsafe { bindings::_copy_mc_to_iter(src.cast(), len, iter.as_raw()) })
+        self.for_each_run(offset, len, |_, src, n| {
+            // SAFETY: `src` is valid for reads of `n` bytes during the call; `iter` is a valid
+            // destination iterator.
+            unsafe { bindings::_copy_mc_to_iter(src.cast(), n, iter.as_raw()) }
+        })
     }
 
     /// Copies `len` bytes from `iter` to `offset`, flushing them from the CPU caches.
     ///
-    /// Returns the bytes copied: fewer than `len` if `iter` faulted.
+    /// Returns the bytes copied: fewer than `len` if `iter` faulted. Fails with `ERANGE` if the
+    /// range is outside the mapping, and with `ENOMEM` if a page that memory failure took out of
+    /// the direct map could not be mapped (then the bytes before that page may be copied; a
+    /// range within one page copies nothing then).
     pub fn copy_from_iter_flushcache(
         &self,
         offset: usize,
         len: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        let dst = self.check(offset, len)?;
-        // SAFETY: `dst..dst + len` is mapped memory; `iter` is a valid source iterator.
-        Ok(unsafe { bindings::_copy_from_iter_flushcache(dst.cast(), len, iter.as_raw()) })
-    }
-
-    /// Writes the bytes `src` holds at `offset`, flushing them from the CPU caches, and advances
-    /// their IO vector past them. The copy cannot fault.
-    ///
-    /// Fails with `ERANGE`, copying nothing, if the range is outside the mapping.
-    ///
-    /// # Examples
-    ///
-    /// The repair of a page whose old content is gone once its poison is cleared: the new bytes
-    /// are held before, so that nothing can fault after.
-    ///
-    /// ```
-    /// use kernel::iov::IovIterSource;
-    /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
-    /// use kernel::page::PAGE_SIZE;
-    /// use kernel::prelude::*;
-    ///
-    /// /// Returns `false`, with nothing done, if the page must be built in a bounce page instead.
-    /// fn repair<T: PagemapOps>(
-    ///     mem: &PmemMapping<T>,
-    ///     offset: usize,
-    ///     iter: &mut IovIterSource<'_>,
-    ///     clear: impl FnOnce() -> Result,
-    /// ) -> Result<bool> {
-    ///     let Some(held) = iter.hold_user_bytes(PAGE_SIZE) else {
-    ///         return Ok(false);
-    ///     };
-    ///     clear()?;
-    ///     mem.write_held(offset, held)?;
-    ///     Ok(true)
-    /// }
-    /// ```
-    pub fn write_held(&self, offset: usize, src: HeldUserBytes<'_, '_>) -> Result {
-        let dst = self.check(offset, src.len())?;
-        src.copy_out(|done, from, n| {
-            // SAFETY: `dst..dst + src.len()` is mapped memory by the type invariant and `check`,
-            // and `done + n` is at most `src.len()`; `from` is valid for reads of `n` bytes during
-            // the call. The copy is byte-wise and forms no reference to either side.
-            unsafe { bindings::memcpy_flushcache(dst.wrapping_add(done).cast(), from.cast(), n) }
-        });
-        Ok(())
+        self.for_each_run(offset, len, |_, dst, n| {
+            // SAFETY: `dst` is valid for writes of `n` bytes during the call; `iter` is a valid
+            // source iterator.
+            unsafe { bindings::_copy_from_iter_flushcache(dst.cast(), n, iter.as_raw()) }
+        })
     }
 
     /// Drops the CPU's cached lines of `len` bytes at `offset` (after the medium under them was
     /// repaired, so that stale poisoned lines are not read back).
     pub fn invalidate(&self, offset: usize, len: usize) -> Result {
-        let addr = self.check(offset, len)?;
-        // SAFETY: `addr..addr + len` is mapped memory.
-        unsafe { bindings::arch_invalidate_pmem(addr.cast(), len) };
+        self.for_each_run(offset, len, |_, addr, n| {
+            // SAFETY: `addr` is valid for `n` bytes during the call.
+            unsafe { bindings::arch_invalidate_pmem(addr.cast(), n) };
+            n
+        })?;
         Ok(())
     }
 
-    /// Makes the pages of `len` bytes at `offset` usable again after their poison was cleared:
-    /// clears their `HWPoison` flag and restores their kernel mapping, as memory failure
-    /// handling had taken it away.
+    /// Makes the pages that lie wholly in the `len` bytes at `offset` usable again once the poison
+    /// in them is gone from the medium: clears their `HWPoison` flag and restores their kernel
+    /// mapping, as memory failure handling had taken it away. A page only partly in the range is
+    /// left as it is: it may hold poison outside the range.
     ///
     /// Only memory with `struct page`s in the linear map can carry the flag; for other memory
     /// this does nothing.
@@ -489,20 +570,67 @@ impl<T: PagemapOps> PmemMapping<T> {
         if !self.has_pages() || unsafe { bindings::is_vmalloc_addr(addr.cast()) } {
             return Ok(());
         }
-        let first = self.pfn(offset);
-        let last = self.pfn(offset + len - len.min(1));
-        for pfn in first..=last {
-            // SAFETY: `pfn` is in the memory mapped by `memremap_pages()`, which has a memmap;
-            // the mapping (and so the pages) lives as long as `self`.
-            let page = unsafe { bindings::pfn_to_page(pfn as usize) };
+        // The mapping starts at a page (type invariant): its pages are the memory's.
+        for first in (offset.div_ceil(PAGE_SIZE)..(offset + len) / PAGE_SIZE).map(|p| p * PAGE_SIZE)
+        {
+            let Some(page) = self.page(first) else {
+                break;
+            };
             // SAFETY: `page` is a valid `struct page` of this mapping.
             if unsafe { bindings::test_and_clear_pmem_poison(page) } {
-                // SAFETY: `pfn` belongs to this mapping; restoring its mapping is what the clear
-                // of its `HWPoison` flag calls for.
-                to_result(unsafe { bindings::clear_mce_nospec(pfn as usize) })?;
+                // SAFETY: The page belongs to this mapping; restoring its mapping is what the
+                // clear of its `HWPoison` flag calls for.
+                to_result(unsafe { bindings::clear_mce_nospec(self.pfn(first) as usize) })?;
             }
         }
         Ok(())
+    }
+}
+
+/// A page of a [`PmemMapping`] mapped on its own (`vmap()`), for a copy while memory failure
+/// keeps the page out of the kernel's direct map. Unmapped when dropped.
+///
+/// # Invariants
+///
+/// `addr` is the start of a `vmap()` of one page of memory that lives for `'a`, mapped until the
+/// value is dropped.
+struct PageAlias<'a> {
+    addr: NonNull<c_void>,
+    _mem: PhantomData<&'a ()>,
+}
+
+impl<'a> PageAlias<'a> {
+    /// Maps the page of `mem` that holds byte `offset`. Fails with `ERANGE` if `mem` has no
+    /// `struct page` there, and with `ENOMEM` if the page cannot be mapped.
+    fn new<T: PagemapOps>(mem: &'a PmemMapping<T>, offset: usize) -> Result<Self> {
+        let mut page = mem.page(offset).ok_or(ERANGE)?;
+        // SAFETY: `page` is a `struct page` of `mem`'s memory, which lives for `'a`; `vmap()`
+        // maps the one page at a new kernel address, or returns NULL.
+        let addr = unsafe {
+            bindings::vmap(
+                &mut page,
+                1,
+                bindings::VM_MAP as c_ulong,
+                bindings::PAGE_KERNEL(),
+            )
+        };
+        // INVARIANT: `addr` is a `vmap()` of one page of `mem`.
+        Ok(Self {
+            addr: NonNull::new(addr).ok_or(ENOMEM)?,
+            _mem: PhantomData,
+        })
+    }
+
+    /// Returns the kernel address of byte `offset` (below [`PAGE_SIZE`]) of the page.
+    fn addr(&self, offset: usize) -> *mut u8 {
+        self.addr.as_ptr().cast::<u8>().wrapping_add(offset)
+    }
+}
+
+impl Drop for PageAlias<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `addr` is a `vmap()` mapping, unmapped once, here.
+        unsafe { bindings::vunmap(self.addr.as_ptr()) };
     }
 }
 
