@@ -88,8 +88,10 @@ for fs in ext4 xfs; do
 	check "$fs: strace shows preadv2(..., RWF_IGNORE_HWERROR) = 65536 for xfs_io pread -E" \
 		has '^preadv2\([0-9]+, .*, 1, 0, RWF_IGNORE_HWERROR\) = 65536$'
 	t=$(h "$xfs_io -c 'pread -E -v -V 2 -b 1024 17408 2048' /mnt/pmem/data" 2>&1)
-	z=$(echo "$t" | grep '^0000' | cut -d: -f2 | cut -c 1-48 | tr ' ' '\n' | grep -c '^00$')
-	f=$(echo "$t" | grep '^0000' | cut -d: -f2 | cut -c 1-48 | tr ' ' '\n' | grep -c '^5a$')
+	# the dump's 16 byte columns, without the offsets and the text
+	bytes=$(printf '%s\n' "$t" | awk '/^[0-9a-f]+:  / { for (i = 2; i <= 17; i++) print $i }')
+	z=$(printf '%s\n' "$bytes" | grep -c '^00$')
+	f=$(printf '%s\n' "$bytes" | grep -c '^5a$')
 	echo "$fs: pread -E -v -V 2 over the bad sector: $z zero bytes, $f 0x5a bytes"
 	check "$fs: xfs_io pread -E -V 2: the bad sector reads as 512 zeros, the good 1536 bytes exact" \
 		[ "$z" = 512 -a "$f" = 1536 ]
