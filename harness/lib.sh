@@ -129,6 +129,10 @@ toolchain_config() {
 	local out
 	[ "$DAX_LLVM" = 22 ] || return 0
 	out=$(printf '%s\n' "$@" | sed -n 's/^O=//p' | tail -n 1)
+	sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=.*/\1/p' "$REPO/config/llvm22.config" |
+		while read -r opt; do
+			sed -i -e "/^$opt=/d" -e "/^# $opt is not set/d" "$out/.config"
+		done
 	cat "$REPO/config/llvm22.config" >> "$out/.config"
 	"$@" -s olddefconfig
 }
