@@ -55,15 +55,54 @@ cat "$VMDIR/initramfs.cpio" "$log/conf.cpio" > "$log/initramfs.cpio"
 # (DAXVM_NVDIMM_DIR) so that no timed write pays for that.
 nvdimm=${DAXVM_NVDIMM_DIR:-$log}/nvdimm0-$$.img
 truncate -s "${DAXVM_NVDIMM_SIZE:-1G}" "$nvdimm"
-trap 'rm -f "$nvdimm"' EXIT
 
-accel=(-accel tcg -cpu max)
+# Real machine checks, on the guest's request (harness/mce-injector.py):
+# QEMU's human monitor and a third serial port, the guest's /dev/ttyS2
+# (ttyS0 is the console, ttyS1 the command's terminal), are unix sockets
+# that the injector listens on and QEMU connects to. A test in the guest
+# writes "mce <phys>" on ttyS2; the injector has the monitor raise an
+# action-optional memory-scrub machine check at that physical address
+# (mce -b 0 9 0xbd000000000000c0 0x5 <phys> 0x86) on every vCPU and answers
+# "ok" or "err <why>". The guest's own handler runs: memory_failure() and
+# the machine-check notifiers, as on hardware. The sockets live in the
+# run's log directory, or in /tmp where that path is too long for one.
+mcedir=$log
+[ ${#mcedir} -le 80 ] || mcedir=$(mktemp -d /tmp/daxvm-mce.XXXXXX)
+mcemon=$mcedir/mce-monitor.sock mceser=$mcedir/mce-serial.sock
+rm -f "$mcemon" "$mceser"
+python3 "$REPO/harness/mce-injector.py" --monitor "$mcemon" --serial "$mceser" \
+	--log "$log/mce-injector.log" &
+injector=$!
+# shellcheck disable=SC2317  # run by the EXIT trap
+stop_injector() {
+	kill "$injector" 2>/dev/null || true
+	wait "$injector" 2>/dev/null || true
+	rm -f "$mcemon" "$mceser"
+	[ "$mcedir" = "$log" ] || rmdir "$mcedir" 2>/dev/null || true
+}
+trap 'rm -f "$nvdimm"; stop_injector' EXIT
+for _ in $(seq 100); do
+	[ -S "$mcemon" ] && [ -S "$mceser" ] && break
+	kill -0 "$injector" 2>/dev/null || die "the machine-check injector failed ($log/mce-injector.log)"
+	sleep 0.1
+done
+if ! [ -S "$mcemon" ] || ! [ -S "$mceser" ]; then
+	die "the machine-check injector did not start ($log/mce-injector.log)"
+fi
+
+# An Intel CPU model: the guest grades machine checks as on the Intel
+# platforms that had persistent memory, and QEMU's monitor broadcasts a
+# machine check (mce -b, see below) only to an Intel CPU. "max" under TCG
+# is every feature TCG emulates, MCA with MCG_SER_P and 10 banks included.
+# shellcheck disable=SC2054  # the comma is in QEMU's option
+cpu=(-cpu max,vendor=GenuineIntel)
+accel=(-accel tcg "${cpu[@]}")
 [ "${DAXVM_ACCEL:-tcg}" = kvm ] && accel=(-accel kvm -cpu host)
 # DAXVM_ICOUNT=1: deterministic TCG, one guest instruction per virtual
 # nanosecond (-icount shift=0,sleep=off; one host thread for all vCPUs).
 # Guest timings then count instructions, not host speed.
 # shellcheck disable=SC2054  # the commas are in QEMU's options
-[ "${DAXVM_ICOUNT:-0}" = 1 ] && accel=(-accel tcg,thread=single -icount shift=0,sleep=off -cpu max)
+[ "${DAXVM_ICOUNT:-0}" = 1 ] && accel=(-accel tcg,thread=single -icount shift=0,sleep=off "${cpu[@]}")
 
 if [ "$mode" = shell ]; then
 	out=(-serial mon:stdio)
@@ -105,7 +144,9 @@ qemu=(qemu-system-x86_64 -machine pc,nvdimm=on "${accel[@]}" -smp 2
       -kernel "$kernel" -initrd "$log/initramfs.cpio"
       -append "console=ttyS0,115200 loglevel=7 panic=-1 rdinit=/init $memmap ${DAXVM_CMDLINE:-}"
       -display none -monitor none -no-reboot
-      -serial file:"$log/console.log" "${out[@]}")
+      -serial file:"$log/console.log" "${out[@]}"
+      -chardev socket,id=mcemon,path="$mcemon" -mon chardev=mcemon,mode=readline
+      -chardev socket,id=mceser,path="$mceser" -serial chardev:mceser)
 # make fstests: the host's root, read-only, for a whole userland (bash,
 # perl, xfsprogs, fstests itself) that the guest chroots into, and a
 # writable directory for the results (DAXVM_HOSTROOT=1,
