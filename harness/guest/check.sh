@@ -15,7 +15,12 @@
 #        programs that assert that row of the contract (dax_bus: resets
 #        refused, nothing forgotten; dax_testbed; dax_driver, which also
 #        covers the raw mode only a labelled namespace has), and only when
-#        no arguments pick programs
+#        no arguments pick programs; then dax_mce, last of all
+#
+# dax_mce raises real machine checks. On the NFIT bus their poison cannot
+# be cleared and stays in the bus's list for the life of the VM, where the
+# other programs' fixtures would find it: so dax_mce runs on that bus after
+# everything else, once per driver (also when the arguments pick dax_mce).
 #
 # Each run is preceded by a "# daxvm-suite: <driver>/<bus>" marker that the
 # host's summary groups by. Arguments are passed to run_kselftest.sh, so
@@ -79,5 +84,27 @@ for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
 			run_timed "$@" || rc=1
 		fi
 	done
+done
+
+# dax_mce on the NFIT bus, after every other run (above).
+case " $buses " in
+*" nfit "*) ;;
+*) exit $rc ;;
+esac
+case " $* " in
+"  " | *dax_mce*) ;;
+*) exit $rc ;;
+esac
+for drv in ${DAXVM_DRIVERS:-nd_pmem rust_pmem}; do
+	echo "# daxvm-suite: $drv/nfit"
+	if ! /opt/daxvm/pmem-driver.sh "$drv" || ! ns=$(/opt/daxvm/bus-ns.sh nfit); then
+		echo "not ok 1 $drv, nfit namespace"
+		rc=1
+		continue
+	fi
+	echo "daxvm: pmem driver $drv, bus nfit (no-clear-error), $ns: machine checks"
+	export DAX_RECOVERY_NS="$ns" DAX_RECOVERY_BUS=no-clear-error \
+	       DAXVM_PMEM_DRIVER="$drv" DAX_RECOVERY_DRIVER="$drv"
+	run_timed -t dax_recovery:dax_mce || rc=1
 done
 exit $rc

@@ -17,7 +17,11 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/file.h>
 #include <sys/wait.h>
+#include <poll.h>
+#include <termios.h>
+#include <time.h>
 
 #include "dax_common.h"
 
@@ -202,11 +206,16 @@ int dax_mkfs(const struct dax_dev *dev, const char *fstype)
 		return dax_run("mkfs.ext4 -q -F -b 4096 -E nodiscard %s %s", dev->path, QUIET);
 	if (!strcmp(fstype, "xfs"))
 		return dax_run("mkfs.xfs -q -f -K %s %s", dev->path, QUIET);
+	/* with the reverse-mapping btree: memory_failure() can find the owner */
+	if (!strcmp(fstype, "xfs-rmapbt"))
+		return dax_run("mkfs.xfs -q -f -K -m rmapbt=1 %s %s", dev->path, QUIET);
 	return -1;
 }
 
 int dax_mount(const struct dax_dev *dev, const char *fstype, const char *mnt)
 {
+	if (!strncmp(fstype, "xfs-", 4))
+		fstype = "xfs";
 	mkdir(mnt, 0755);
 	return mount(dev->path, mnt, fstype, 0, "dax") ? -errno : 0;
 }
@@ -511,4 +520,208 @@ int dax_fault_disarm(const struct dax_dev *dev, const char *point)
 	return dax_debugfs_write(dir, "times", "0") ?:
 	       dax_debugfs_write(dir, "probability", "0") ?:
 	       dax_debugfs_write(dir, "space", "0");
+}
+
+uint64_t dax_data_start(const struct dax_dev *dev)
+{
+	char path[PATH_MAX], buf[64];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/device/resource", dev->name);
+	if (read_file(path, buf, sizeof(buf)))
+		return 0;
+	return strtoull(buf, NULL, 0);
+}
+
+uint64_t dax_file_phys(const struct dax_dev *dev, int fd, off_t off)
+{
+	int64_t sector = dax_file_sector(fd, off);
+	uint64_t start = dax_data_start(dev);
+
+	if (sector < 0 || !start)
+		return 0;
+	return start + (uint64_t)sector * DAX_SECTOR + (uint64_t)(off % DAX_SECTOR);
+}
+
+static char mce_status[256];
+static bool mce_recovered;
+
+const char *dax_mce_status(void)
+{
+	return mce_status;
+}
+
+bool dax_mce_recovered(void)
+{
+	return mce_recovered;
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The whole badblocks list of @dev, for comparison; empty if unreadable. */
+static void badblocks_text(const struct dax_dev *dev, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
+	if (read_file(path, buf, len))
+		buf[0] = '\0';
+}
+
+/* Send "mce <phys>" on the injector's serial port; read its answer. */
+static int mce_ask_host(uint64_t phys)
+{
+	char line[256];
+	struct termios t;
+	size_t n = 0;
+	long long end;
+	int fd, ret = -EIO;
+
+	fd = open(DAX_MCE_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(mce_status, sizeof(mce_status), "%s: %s (no injector: not the test VM?)",
+			 DAX_MCE_TTY, strerror(errno));
+		return -ENODEV;
+	}
+	/* one request at a time on the line */
+	flock(fd, LOCK_EX);
+	/* raw: no echo of the answer back to the host, no line editing */
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		cfsetspeed(&t, B115200);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	tcflush(fd, TCIOFLUSH);
+	n = snprintf(line, sizeof(line), "mce %#llx\n", (unsigned long long)phys);
+	if (write(fd, line, n) != (ssize_t)n) {
+		snprintf(mce_status, sizeof(mce_status), "write %s: %s", DAX_MCE_TTY,
+			 strerror(errno));
+		goto out;
+	}
+	n = 0;
+	end = now_ms() + DAX_MCE_WAIT_MS;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		long long left = end - now_ms();
+		char c;
+
+		if (left <= 0) {
+			snprintf(mce_status, sizeof(mce_status),
+				 "no answer from the injector on %s in %d ms", DAX_MCE_TTY,
+				 DAX_MCE_WAIT_MS);
+			ret = -ENODEV;
+			goto out;
+		}
+		if (poll(&pfd, 1, left) <= 0)
+			continue;
+		if (read(fd, &c, 1) != 1)
+			continue;
+		if (c == '\r' || c == '\0')
+			continue;
+		if (c != '\n') {
+			if (n < sizeof(line) - 1)
+				line[n++] = c;
+			continue;
+		}
+		line[n] = '\0';
+		if (!strcmp(line, "ok")) {
+			ret = 0;
+			break;
+		}
+		if (!strncmp(line, "err", 3)) {
+			snprintf(mce_status, sizeof(mce_status), "injector: %s", line);
+			break;
+		}
+		n = 0;	/* anything else: not the answer */
+	}
+out:
+	close(fd);
+	return ret;
+}
+
+int dax_mce_inject(const struct dax_dev *dev, uint64_t phys)
+{
+	char want[64], rec[1024], before[4096], after[4096];
+	unsigned long pfn = phys / DAX_PAGE;
+	long long end;
+	int kmsg, ret;
+
+	mce_status[0] = '\0';
+	mce_recovered = false;
+	if (dev)
+		badblocks_text(dev, before, sizeof(before));
+	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kmsg < 0) {
+		snprintf(mce_status, sizeof(mce_status), "/dev/kmsg: %s", strerror(errno));
+		return -ENODEV;
+	}
+	lseek(kmsg, 0, SEEK_END);	/* only what the kernel says from now on */
+	ret = mce_ask_host(phys);
+	if (ret)
+		goto out;
+
+	/* memory_failure(), from the machine-check decode chain's work item */
+	snprintf(want, sizeof(want), "Memory failure: %#lx: ", pfn);
+	ret = -ETIME;
+	end = now_ms() + DAX_MCE_WAIT_MS;
+	while (ret == -ETIME && now_ms() < end) {
+		struct pollfd pfd = { .fd = kmsg, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		while ((n = read(kmsg, rec, sizeof(rec) - 1)) != 0) {
+			char *msg;
+
+			if (n < 0) {
+				if (errno == EPIPE)	/* records overwritten: go on */
+					continue;
+				break;
+			}
+			rec[n] = '\0';
+			msg = strchr(rec, ';');
+			msg = msg ? msg + 1 : rec;
+			msg[strcspn(msg, "\n")] = '\0';
+			if (strncmp(msg, want, strlen(want)))
+				continue;
+			snprintf(mce_status, sizeof(mce_status), "%s", msg);
+			mce_recovered = strstr(msg, ": Recovered") != NULL;
+			ret = 0;
+			break;
+		}
+	}
+	if (ret) {
+		snprintf(mce_status, sizeof(mce_status),
+			 "no \"%s\" in the kernel log within %d ms", want, DAX_MCE_WAIT_MS);
+		goto out;
+	}
+	if (!dev)
+		goto out;
+
+	/* ... and the bus's record of the line, in the disk's badblocks */
+	ret = -ETIMEDOUT;
+	end = now_ms() + DAX_MCE_WAIT_MS;
+	do {
+		badblocks_text(dev, after, sizeof(after));
+		if (strcmp(before, after)) {
+			ret = 0;
+			break;
+		}
+		usleep(10000);
+	} while (now_ms() < end);
+	if (ret) {
+		size_t l = strlen(mce_status);
+
+		snprintf(mce_status + l, sizeof(mce_status) - l,
+			 "; but %s's badblocks did not change within %d ms", dev->name,
+			 DAX_MCE_WAIT_MS);
+	}
+out:
+	close(kmsg);
+	return ret;
 }

@@ -161,4 +161,47 @@ int dax_fault_arm(const struct dax_dev *dev, const char *point, const char *pnam
 int dax_fault_persist(const struct dax_dev *dev, const char *point);
 int dax_fault_disarm(const struct dax_dev *dev, const char *point);
 
+/*
+ * Machine checks (SPEC "Poison that a machine check reports"). The test VM
+ * raises real ones: dax_mce_inject() asks the host, over the guest's
+ * serial port DAX_MCE_TTY, for an action-optional memory-scrub machine
+ * check at physical address @phys (harness/mce-injector.py has QEMU's
+ * monitor raise it on every vCPU), then waits, bounded, until the kernel
+ * has acted on it: its memory_failure() reports the pfn in the kernel log
+ * ("Memory failure: 0x<pfn>: ..."), and then, where @dev is not NULL, the
+ * device's badblocks list changes (the bus records the poisoned line).
+ * Returns 0, or -errno: -ENODEV no injector (not the test VM), -EIO the
+ * host could not raise it, -ETIME memory_failure() did not run for the
+ * pfn, -ETIMEDOUT badblocks did not change; dax_mce_status() says more.
+ * Never hangs: every wait is bounded by DAX_MCE_WAIT_MS.
+ */
+#define DAX_MCE_TTY	"/dev/ttyS2"
+#define DAX_MCE_WAIT_MS	10000
+
+int dax_mce_inject(const struct dax_dev *dev, uint64_t phys);
+
+/*
+ * What the last dax_mce_inject() saw: the memory_failure() line
+ * ("Memory failure: 0x140012: recovery action for dax page: Recovered"),
+ * or why it failed.
+ */
+const char *dax_mce_status(void);
+
+/* Did the last injection's memory_failure() succeed ("Recovered")? */
+bool dax_mce_recovered(void);
+
+/*
+ * Physical address of the start of the device's data: the "resource" of
+ * the device the disk hangs off (the pfn device in fsdax mode, which
+ * accounts for the info block and the memmap reserve; the namespace in
+ * raw mode). Device sector 0 is there. Returns it, or 0 if unknown.
+ */
+uint64_t dax_data_start(const struct dax_dev *dev);
+
+/*
+ * Physical address of byte @off of the DAX file @fd on @dev: FIEMAP gives
+ * the device offset, plus dax_data_start(). Returns it, or 0 if unknown.
+ */
+uint64_t dax_file_phys(const struct dax_dev *dev, int fd, off_t off);
+
 #endif
