@@ -447,7 +447,7 @@ static int testbus_handle_mce(struct notifier_block *nb, unsigned long val,
 	    !mce_usable_address(mce))
 		return NOTIFY_DONE;
 	align = 1ULL << MCI_MISC_ADDR_LSB(mce->misc);
-	addr = ALIGN_DOWN(mce->addr, align);
+	addr = ALIGN_DOWN(mce->addr & MCI_ADDR_PHYSADDR, align);
 	if (!in_region(addr, align))
 		return NOTIFY_DONE;
 	if (badrange_add(&tb.media, addr, align))
@@ -455,6 +455,8 @@ static int testbus_handle_mce(struct notifier_block *nb, unsigned long val,
 			addr);
 	nvdimm_bus_add_badrange(tb.bus, addr, align);
 	nvdimm_region_notify(tb.region, NVDIMM_REVALIDATE_POISON);
+	/* handled as NFIT's notifier handles it, and said so */
+	mce->kflags |= MCE_HANDLED_NFIT;
 	return NOTIFY_DONE;
 }
 
