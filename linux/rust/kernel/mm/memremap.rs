@@ -330,7 +330,7 @@ impl<T: PagemapOps> PmemMapping<T> {
     fn is_hwpoison(&self, offset: usize) -> bool {
         match self.page(offset) {
             // SAFETY: `page` is a valid `struct page` of this mapping; the test reads its flags.
-            Some(page) => unsafe { bindings::PageHWPoison(page) },
+            Some(page) => unsafe { bindings::page_hwpoison(page) },
             None => false,
         }
     }
