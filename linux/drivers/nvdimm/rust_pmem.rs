@@ -398,7 +398,11 @@ impl Pmem {
     fn clear_bad_runs(&self, page: DataPos) -> Result {
         let end = page.add(PAGE_SIZE);
         let mut at = page;
-        while let Some(run) = clip_bad(at, end, self.bad_in(at, end)) {
+        // The list must not be asked about an empty range.
+        while at < end {
+            let Some(run) = clip_bad(at, end, self.bad_in(at, end)) else {
+                break;
+            };
             let len = span(run.start, run.end)?;
             let cleared = if self.clear_fault.should_fail(len) {
                 usize::try_from(self.clear_fault.param())
