@@ -690,7 +690,7 @@ int dax_mce_inject(const struct dax_dev *dev, uint64_t phys)
 			if (strncmp(msg, want, strlen(want)))
 				continue;
 			snprintf(mce_status, sizeof(mce_status), "%s", msg);
-			mce_recovered = strstr(msg, ": Recovered") != NULL;
+			mce_recovered = strstr(msg, ": Recovered");
 			ret = 0;
 			break;
 		}

@@ -43,6 +43,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -238,7 +239,7 @@ static int64_t alloc_sector(int fd, off_t off)
  * poison the bus already holds (NFIT): a spacer file, allocated but never
  * written, pushes it past that. Fills self->fd and self->sect_a.
  */
-static void make_file(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *self)
+static void make_file(struct __test_metadata *_metadata, struct _test_data_mce *self)
 {
 	for (int spacer = 0; spacer < 64; spacer++) {
 		int64_t first, last;
@@ -274,13 +275,14 @@ static void make_file(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *self
 }
 
 /* A machine check at file offset @off; asserts the kernel acted on it. */
-static void mce_at(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *self,
+static void mce_at(struct __test_metadata *_metadata, struct _test_data_mce *self,
 		   const char *fstype, off_t off)
 {
 	uint64_t phys = dax_file_phys(&self->dev, self->fd, off);
 	int ret;
 
-	ASSERT_NE(0ULL, (unsigned long long)phys) TH_LOG("no physical address for file offset %lld", (long long)off);
+	ASSERT_NE(0ULL, (unsigned long long)phys)
+		TH_LOG("no physical address for file offset %lld", (long long)off);
 	ret = dax_mce_inject(&self->dev, phys);
 	TH_LOG("machine check at %#llx (file offset %lld): %s", (unsigned long long)phys,
 	       (long long)off, dax_mce_status());
@@ -289,11 +291,12 @@ static void mce_at(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *self,
 	 * memory_failure() succeeds only where the file system finds the
 	 * page's owner: XFS with rmapbt; ext4 and XFS without it cannot.
 	 */
-	EXPECT_EQ(!strcmp(fstype, "xfs-rmapbt"), dax_mce_recovered()) TH_LOG("%s", dax_mce_status());
+	EXPECT_EQ(!strcmp(fstype, "xfs-rmapbt"), dax_mce_recovered())
+		TH_LOG("%s", dax_mce_status());
 }
 
 /* The list is the poison the bus held before the case, plus @sect (and @sect2). */
-static void expect_listed(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *self,
+static void expect_listed(struct __test_metadata *_metadata, struct _test_data_mce *self,
 			  int64_t sect, int64_t sect2)
 {
 	struct bb bb[MAXBB];
@@ -305,9 +308,11 @@ static void expect_listed(struct __test_metadata *_metadata, FIXTURE_DATA(mce) *
 		TH_LOG("badblocks: %llu %llu", (unsigned long long)bb[i].sector,
 		       (unsigned long long)bb[i].count);
 	if (sect >= 0)
-		EXPECT_TRUE(bb_has(bb, n, sect)) TH_LOG("sector %lld not listed", (long long)sect);
+		EXPECT_TRUE(bb_has(bb, n, sect))
+			TH_LOG("sector %lld not listed", (long long)sect);
 	if (sect2 >= 0)
-		EXPECT_TRUE(bb_has(bb, n, sect2)) TH_LOG("sector %lld not listed", (long long)sect2);
+		EXPECT_TRUE(bb_has(bb, n, sect2))
+			TH_LOG("sector %lld not listed", (long long)sect2);
 	EXPECT_EQ(want, bb_new_sectors(bb, n, self->base, self->nbase));
 	/* nothing the bus held before was forgotten */
 	for (int i = 0; i < self->nbase; i++)
@@ -335,9 +340,9 @@ static void expect_ignore(struct __test_metadata *_metadata, int fd, off_t z1, s
 			want = 0;
 		else
 			want = dax_pattern(OLD, i);
-		if (buf[i] != want) {
-			ASSERT_EQ(want, buf[i]) TH_LOG("byte %lld of the IGNORE read", (long long)i);
-		}
+		if (buf[i] != want)
+			ASSERT_EQ(want, buf[i])
+				TH_LOG("byte %lld of the IGNORE read", (long long)i);
 	}
 	free(buf);
 }
@@ -382,6 +387,8 @@ static void expect_reset_refused(struct __test_metadata *_metadata, int fd)
 }
 
 static sigjmp_buf fault_env;
+/* not a local: siglongjmp() leaves a non-volatile local undefined */
+static bool mmap_read_ok;
 
 static void on_sigbus(int sig)
 {
@@ -391,21 +398,21 @@ static void on_sigbus(int sig)
 /* Map the page at @off and read it: true if it read (no SIGBUS), copied to @out. */
 static bool mmap_reads(int fd, off_t off, uint8_t *out)
 {
-	volatile bool ok = false;
 	struct sigaction sa = { .sa_handler = on_sigbus }, old;
 	uint8_t *map;
 
 	map = mmap(NULL, DAX_PAGE, PROT_READ, MAP_SHARED, fd, off);
 	if (map == MAP_FAILED)
 		return false;
+	mmap_read_ok = false;
 	sigaction(SIGBUS, &sa, &old);
 	if (!sigsetjmp(fault_env, 1)) {
 		memcpy(out, map, DAX_PAGE);
-		ok = true;
+		mmap_read_ok = true;
 	}
 	sigaction(SIGBUS, &old, NULL);
 	munmap(map, DAX_PAGE);
-	return ok;
+	return mmap_read_ok;
 }
 
 /*
@@ -522,8 +529,8 @@ TEST_F(mce, reset_one_of_two)
 		EXPECT_TRUE(zeros(buf + WOFF + WLEN, SECT_A + DAX_SECTOR - WOFF - WLEN));
 		EXPECT_EQ(-1, dax_check(buf + SECT_A + DAX_SECTOR, SECT_B - SECT_A - DAX_SECTOR,
 					OLD, SECT_A + DAX_SECTOR));
-		EXPECT_TRUE(zeros(buf + SECT_B, DAX_SECTOR)) TH_LOG("byte 0 of the lost sector: %#x",
-								   buf[SECT_B]);
+		EXPECT_TRUE(zeros(buf + SECT_B, DAX_SECTOR))
+			TH_LOG("byte 0 of the lost sector: %#x", buf[SECT_B]);
 		EXPECT_EQ(-1, dax_check(buf + SECT_B + DAX_SECTOR, FLEN - SECT_B - DAX_SECTOR,
 					OLD, SECT_B + DAX_SECTOR));
 		free(buf);
@@ -571,8 +578,8 @@ static int direct_mapped(uint64_t phys)
 	int ret = -1;
 	FILE *f;
 
-	(void)dax_run("grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || "
-		      "mount -t debugfs none /sys/kernel/debug");
+	/* EBUSY if it is mounted already */
+	(void)mount("none", "/sys/kernel/debug", "debugfs", 0, NULL);
 	f = fopen("/sys/kernel/debug/page_tables/kernel", "r");
 	if (!f)
 		return -1;
@@ -580,7 +587,7 @@ static int direct_mapped(uint64_t phys)
 		if (!strncmp(line, "---[ ", 5)) {
 			if (in_map)
 				break;
-			in_map = strstr(line, "Low Kernel Mapping") != NULL;
+			in_map = strstr(line, "Low Kernel Mapping");
 			continue;
 		}
 		if (!in_map || sscanf(line, "%llx-%llx", &start, &end) != 2)
@@ -631,8 +638,9 @@ TEST_F(mce, direct_map)
 
 	make_file(_metadata, self);
 	phys = dax_file_phys(&self->dev, self->fd, PAGE_A);
-	ASSERT_EQ(1, direct_mapped(phys)) TH_LOG("page %#llx not in the direct map (or no "
-						 "page_tables in debugfs)", (unsigned long long)phys);
+	ASSERT_EQ(1, direct_mapped(phys))
+		TH_LOG("page %#llx not in the direct map (or no page_tables in debugfs)",
+		       (unsigned long long)phys);
 	mce_at(_metadata, self, variant->fstype, MC);
 	EXPECT_EQ(!recovers, direct_mapped_settled(phys, !recovers));
 	/* every good byte still reads exactly, through a mapping of its own */
@@ -682,6 +690,13 @@ static void gen_fill(uint64_t *w, int gen, int p)
 		w[i] = (uint64_t)gen << 32 | p;
 }
 
+/*
+ * The sweeper's state across siglongjmp(): statics, not locals (a local
+ * changed after sigsetjmp() is undefined after the jump unless volatile).
+ */
+static bool sweep_seen_new, sweep_mixed;
+static int sweep_page;
+
 static void sweeper(int fd, int gen, struct sweep *s)
 {
 	static uint64_t copy[DAX_PAGE / sizeof(uint64_t)];
@@ -693,25 +708,27 @@ static void sweeper(int fd, int gen, struct sweep *s)
 	if (map == MAP_FAILED)
 		_exit(1);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		volatile bool seen_new = false, mixed = false;
+		sweep_seen_new = false;
+		sweep_mixed = false;
+		for (sweep_page = 0; sweep_page < PAGES; sweep_page++) {
+			int p = sweep_page;
 
-		for (volatile int p = 0; p < PAGES; p++) {
 			if (sigsetjmp(fault_env, 1)) {
 				__atomic_add_fetch(&s->sigbus, 1, __ATOMIC_RELAXED);
-				if (seen_new)
-					mixed = true;
+				if (sweep_seen_new)
+					sweep_mixed = true;
 				continue;
 			}
 			memcpy(copy, map + p * DAX_PAGE, DAX_PAGE);
 			__atomic_add_fetch(&s->mapped, 1, __ATOMIC_RELAXED);
-			seen_new = true;
+			sweep_seen_new = true;
 			for (size_t i = 0; i < DAX_PAGE / sizeof(copy[0]); i++)
 				if (copy[i] != ((uint64_t)gen << 32 | p)) {
 					__atomic_add_fetch(&s->torn, 1, __ATOMIC_RELAXED);
 					break;
 				}
 		}
-		if (mixed)
+		if (sweep_mixed)
 			__atomic_add_fetch(&s->mixed, 1, __ATOMIC_RELAXED);
 		__atomic_add_fetch(&s->sweeps, 1, __ATOMIC_RELAXED);
 		/* fault every page again in the next sweep */
@@ -742,8 +759,8 @@ TEST_F(mce, reset_atomic_mmap)
 
 		/* one known-bad sector in each page, a different one each time */
 		for (int p = 0; p < PAGES; p++)
-			ASSERT_LE(0, dax_poison_file(&self->dev, fd,
-						     p * DAX_PAGE + ((p + round) % 8) * DAX_SECTOR, 1));
+			ASSERT_LE(0, dax_poison_file(&self->dev, fd, p * DAX_PAGE +
+						     ((p + round) % 8) * DAX_SECTOR, 1));
 		for (int p = 0; p < PAGES; p++)
 			gen_fill(data + p * DAX_PAGE / sizeof(*data), gen, p);
 		memset((void *)s, 0, sizeof(*s));
@@ -767,10 +784,11 @@ TEST_F(mce, reset_atomic_mmap)
 		__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
 		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-		EXPECT_EQ(0, s->mixed) TH_LOG("round %d: %ld of %ld sweeps saw new pages before "
-					     "poisoned ones", round, s->mixed, s->sweeps);
-		EXPECT_EQ(0, s->torn) TH_LOG("round %d: %ld pages mapped with other bytes",
-					    round, s->torn);
+		EXPECT_EQ(0, s->mixed)
+			TH_LOG("round %d: %ld of %ld sweeps saw new pages before poisoned ones",
+			       round, s->mixed, s->sweeps);
+		EXPECT_EQ(0, s->torn)
+			TH_LOG("round %d: %ld pages mapped with other bytes", round, s->torn);
 		EXPECT_LE(6, s->sweeps);
 		sweeps += s->sweeps;
 		sigbus += s->sigbus;
