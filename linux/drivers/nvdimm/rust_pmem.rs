@@ -951,6 +951,11 @@ impl RustPmem {
         let bb = Arc::pin_init(BadBlocks::new(), GFP_KERNEL)?;
         let (bad_start, bad_end) = mapped.bad_range;
         region.badblocks_populate(&bb, bad_start, bad_end);
+        // A device that starts with known poison (a rebind after a machine check) may have pages
+        // out of the direct map: the mapping looks before it uses it, from now on.
+        if !bb.is_empty() {
+            mapped.mem.note_memory_failure();
+        }
         Arc::pin_init(
             try_pin_init!(Pmem {
                 bb,

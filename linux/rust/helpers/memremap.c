@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
 #include <linux/mm.h>
+#include <linux/sched/mm.h>
 #include <linux/set_memory.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -29,14 +30,29 @@ __rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)
 	return pfn_to_page(pfn);
 }
 
-/* PageHWPoison(), under a name checkpatch takes (no CamelCase). */
-__rust_helper bool rust_helper_page_hwpoison(const struct page *page)
-{
-	return PageHWPoison(page);
-}
-
 /* A macro, and not a constant one (it masks with a variable on x86). */
 __rust_helper pgprot_t rust_helper_PAGE_KERNEL(void)
 {
 	return PAGE_KERNEL;
+}
+
+__rust_helper pgprot_t rust_helper_pgprot_noncached(pgprot_t prot)
+{
+	return pgprot_noncached(prot);
+}
+
+/* An inline where the architecture cannot change the direct map. */
+__rust_helper bool rust_helper_kernel_page_present(struct page *page)
+{
+	return kernel_page_present(page);
+}
+
+__rust_helper unsigned int rust_helper_memalloc_noio_save(void)
+{
+	return memalloc_noio_save();
+}
+
+__rust_helper void rust_helper_memalloc_noio_restore(unsigned int flags)
+{
+	memalloc_noio_restore(flags);
 }

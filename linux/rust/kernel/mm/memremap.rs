@@ -8,10 +8,12 @@
 //! memory needs (machine-check-safe reads, cache-flushing writes), so that the driver itself needs
 //! no `unsafe`.
 //!
-//! A page that memory failure took out of the kernel's direct map (its `struct page` has
-//! `HWPoison`, see `set_mce_nospec()`) is still copied to and from, through a short-lived mapping
-//! of that page alone (`vmap()`), never through the direct map: its good bytes stay readable, and
-//! nothing writes through a mapping that is gone.
+//! A page that memory failure took out of the kernel's direct map (`set_mce_nospec()`) is still
+//! copied to and from, through a short-lived mapping of that page alone (`vmap()`), never through
+//! the direct map: its good bytes stay readable, and nothing writes through a mapping that is
+//! gone. `HWPoison` does not tell such a page (memory failure sets it only where it finds a mapping
+//! of the page); the direct map itself does (`kernel_page_present()`), looked at only once memory
+//! failure was reported for the mapping, so that the copies pay one test of a flag otherwise.
 //!
 //! C headers: [`include/linux/memremap.h`](srctree/include/linux/memremap.h),
 //! [`include/linux/libnvdimm.h`](srctree/include/linux/libnvdimm.h)
@@ -24,6 +26,7 @@ use crate::{
     iov::{IovIterDest, IovIterSource},
     page::PAGE_SIZE,
     prelude::*,
+    sync::atomic::{Atomic, Relaxed},
     types::Opaque,
 };
 use core::{
@@ -100,6 +103,9 @@ pub struct Pagemap<T: PagemapOps> {
     pgmap: Opaque<bindings::dev_pagemap>,
     virt: NonNull<c_void>,
     handler: T,
+    /// Memory failure was reported for the pages (or may have been, see
+    /// [`PmemMapping::note_memory_failure`]): some may be out of the kernel's direct map.
+    mf_seen: Atomic<bool>,
     #[pin]
     _pin: PhantomPinned,
 }
@@ -136,6 +142,7 @@ impl<T: PagemapOps> Pagemap<T> {
             unsafe {
                 (&raw mut (*slot).virt).write(virt);
                 (&raw mut (*slot).handler).write(handler);
+                (&raw mut (*slot).mf_seen).write(Atomic::new(false));
             }
             Ok(())
         };
@@ -158,6 +165,9 @@ impl<T: PagemapOps> Pagemap<T> {
         // SAFETY: The callback is only installed in the `pgmap` of a `Pagemap<T>`, and the
         // mapping is torn down before the `Pagemap<T>` goes away.
         let this = unsafe { &*crate::container_of!(Opaque::cast_from(pgmap), Self, pgmap) };
+        // If memory failure succeeds, the machine check handler takes the pages out of the direct
+        // map (`set_mce_nospec()`): from now on, the copies look before they use it.
+        this.mf_seen.store(true, Relaxed);
         match this
             .handler
             .memory_failure(pfn as u64, nr_pages as u64, mf_flags)
@@ -325,12 +335,38 @@ impl<T: PagemapOps> PmemMapping<T> {
         Some(unsafe { bindings::pfn_to_page(self.pfn(offset) as usize) })
     }
 
-    /// Returns `true` if memory failure marked the page that holds byte `offset` `HWPoison`,
-    /// which may have taken it out of the kernel's direct map.
-    fn is_hwpoison(&self, offset: usize) -> bool {
+    /// Returns `true` if memory failure was reported for the memory (or may have been, see
+    /// [`PmemMapping::note_memory_failure`]), so that pages may be out of the direct map.
+    #[inline]
+    fn mf_seen(&self) -> bool {
+        match &self.backing {
+            Backing::Pages(p) => p.mf_seen.load(Relaxed),
+            Backing::Remap => false,
+        }
+    }
+
+    /// Tells the mapping that memory failure may have been reported for its memory before it
+    /// existed (the device had known poison when it was set up, as after a rebind that follows a
+    /// machine check): its copies then look before they use the direct map, as they do once a
+    /// memory failure is reported to it.
+    pub fn note_memory_failure(&self) {
+        if let Backing::Pages(p) = &self.backing {
+            p.mf_seen.store(true, Relaxed);
+        }
+    }
+
+    /// Returns `true` if the page that holds byte `offset` is out of the kernel's direct map,
+    /// where memory failure may have taken it (`set_mce_nospec()`).
+    fn is_unmapped(&self, offset: usize) -> bool {
+        // SAFETY: `is_vmalloc_addr()` only compares the address.
+        if unsafe { bindings::is_vmalloc_addr(self.virt.as_ptr()) } {
+            // Only memory in the linear map is in the direct map.
+            return false;
+        }
         match self.page(offset) {
-            // SAFETY: `page` is a valid `struct page` of this mapping; the test reads its flags.
-            Some(page) => unsafe { bindings::page_hwpoison(page) },
+            // SAFETY: `page` is a valid `struct page` of this mapping; the call looks up its
+            // address in the direct map.
+            Some(page) => !unsafe { bindings::kernel_page_present(page) },
             None => false,
         }
     }
@@ -341,13 +377,13 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// may change: `f` may only copy to or from it with raw copies. `f` returns the bytes it did;
     /// a run it did not finish ends the walk.
     ///
-    /// Runs of pages without `HWPoison` are reached through the mapping, each page with
-    /// `HWPoison` through a mapping of that page alone ([`PageAlias`]), made for the call and
-    /// undone after it.
+    /// Runs of pages in the direct map are reached through the mapping, each page out of it (see
+    /// [`PmemMapping::note_memory_failure`]) through a mapping of that page alone
+    /// ([`PageAlias`]), made for the call and undone after it.
     ///
     /// Returns the bytes done. Fails with `ERANGE` if the range is outside the mapping, and with
-    /// `ENOMEM` if a page with `HWPoison` could not be mapped (then `f` may have done the runs
-    /// before that page).
+    /// `ENOMEM` if a page out of the direct map could not be mapped (then `f` may have done the
+    /// runs before that page).
     #[inline]
     fn for_each_run(
         &self,
@@ -356,8 +392,8 @@ impl<T: PagemapOps> PmemMapping<T> {
         mut f: impl FnMut(usize, *mut u8, usize) -> usize,
     ) -> Result<usize> {
         let base = self.check(offset, len)?;
-        if !self.has_pages() {
-            // No `struct page`s, so no `HWPoison` either.
+        if !self.mf_seen() {
+            // No memory failure, so every page is in the direct map.
             return Ok(f(0, base, len));
         }
         // The bytes from `done` to the end of their page or of the range. The mapping starts at
@@ -366,13 +402,13 @@ impl<T: PagemapOps> PmemMapping<T> {
         let mut done = 0;
         while done < len {
             let at = offset + done;
-            let (n, r) = if self.is_hwpoison(at) {
+            let (n, r) = if self.is_unmapped(at) {
                 let n = in_page(done);
                 let alias = PageAlias::new(self, at)?;
                 (n, f(done, alias.addr(at % PAGE_SIZE), n))
             } else {
                 let mut n = in_page(done);
-                while done + n < len && !self.is_hwpoison(at + n) {
+                while done + n < len && !self.is_unmapped(at + n) {
                     n += in_page(done + n);
                 }
                 (n, f(done, base.wrapping_add(done), n))
@@ -562,8 +598,8 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// mapping, as memory failure handling had taken it away. A page only partly in the range is
     /// left as it is: it may hold poison outside the range.
     ///
-    /// Only memory with `struct page`s in the linear map can carry the flag; for other memory
-    /// this does nothing.
+    /// Only memory with `struct page`s in the linear map can carry the flag or leave the direct
+    /// map; for other memory this does nothing.
     pub fn mark_pages_present(&self, offset: usize, len: usize) -> Result {
         let addr = self.check(offset, len)?;
         // SAFETY: `is_vmalloc_addr()` only compares the address.
@@ -576,8 +612,12 @@ impl<T: PagemapOps> PmemMapping<T> {
             let Some(page) = self.page(first) else {
                 break;
             };
-            // SAFETY: `page` is a valid `struct page` of this mapping.
-            if unsafe { bindings::test_and_clear_pmem_poison(page) } {
+            // SAFETY: `page` is a valid `struct page` of this mapping. A page out of the direct map
+            // without `HWPoison` (memory failure sets it only where it finds a mapping of the
+            // page) is restored too.
+            if unsafe {
+                bindings::test_and_clear_pmem_poison(page) || !bindings::kernel_page_present(page)
+            } {
                 // SAFETY: The page belongs to this mapping; restoring its mapping is what the
                 // clear of its `HWPoison` flag calls for.
                 to_result(unsafe { bindings::clear_mce_nospec(self.pfn(first) as usize) })?;
@@ -588,7 +628,8 @@ impl<T: PagemapOps> PmemMapping<T> {
 }
 
 /// A page of a [`PmemMapping`] mapped on its own (`vmap()`), for a copy while memory failure
-/// keeps the page out of the kernel's direct map. Unmapped when dropped.
+/// keeps the page out of the kernel's direct map. Uncached, as the direct map was taken away to
+/// keep speculative accesses off the poison. Unmapped when dropped.
 ///
 /// # Invariants
 ///
@@ -604,6 +645,9 @@ impl<'a> PageAlias<'a> {
     /// `struct page` there, and with `ENOMEM` if the page cannot be mapped.
     fn new<T: PagemapOps>(mem: &'a PmemMapping<T>, offset: usize) -> Result<Self> {
         let mut page = mem.page(offset).ok_or(ERANGE)?;
+        // The allocation does no I/O: this may be the I/O path of a block device.
+        // SAFETY: Undone below, in the same context.
+        let noio = unsafe { bindings::memalloc_noio_save() };
         // SAFETY: `page` is a `struct page` of `mem`'s memory, which lives for `'a`; `vmap()`
         // maps the one page at a new kernel address, or returns NULL.
         let addr = unsafe {
@@ -611,9 +655,11 @@ impl<'a> PageAlias<'a> {
                 &mut page,
                 1,
                 bindings::VM_MAP as c_ulong,
-                bindings::PAGE_KERNEL(),
+                bindings::pgprot_noncached(bindings::PAGE_KERNEL()),
             )
         };
+        // SAFETY: `noio` is what `memalloc_noio_save()` returned above.
+        unsafe { bindings::memalloc_noio_restore(noio) };
         // INVARIANT: `addr` is a `vmap()` of one page of `mem`.
         Ok(Self {
             addr: NonNull::new(addr).ok_or(ENOMEM)?,
