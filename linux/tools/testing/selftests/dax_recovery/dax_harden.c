@@ -471,9 +471,12 @@ TEST_F(fs, fail_nth_driver_paths)
 		EXPECT_EQ(0, memcmp(buf + 300, want, FLEN)) TH_LOG("fault point %d", n);
 		dax_fill(buf, 300, NEW, page + 1000);
 	}
-	TH_LOG("a reset meets %d fault points in the driver", points);
-	/* At least the page buffer and the clear. */
-	EXPECT_GE(points, 2);
+	TH_LOG("a reset meets %d fault points", points);
+	/*
+	 * At least the kernel copy of the caller's data; a bus with a
+	 * clear-error command allocates for its clear too (e820 does not).
+	 */
+	EXPECT_GE(points, dax_bus_declared(&self->dev) == DAX_BUS_CLEAR_ERROR ? 2 : 1);
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	/* The rest of the bad sector, outside the write, reads as zeros. */
 	dax_fill(want + page + 1000, 300, NEW, page + 1000);
