@@ -291,25 +291,38 @@ int dax_badblocks_count(const struct dax_dev *dev)
 	return n;
 }
 
-int dax_sector_listed(const struct dax_dev *dev, int64_t sector)
+int dax_badblocks_read(const struct dax_dev *dev, struct dax_bb *bb, int max)
 {
-	char path[PATH_MAX], line[128];
-	unsigned long long start, count;
-	int listed = 0;
+	char path[PATH_MAX];
+	unsigned long long s, c;
+	int n = 0;
 	FILE *f;
 
-	if (sector < 0)
-		return -1;
 	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "%llu %llu", &start, &count) == 2 &&
-		    (uint64_t)sector >= start && (uint64_t)sector - start < count)
-			listed = 1;
+	while (n < max && fscanf(f, "%llu %llu", &s, &c) == 2) {
+		bb[n].sector = s;
+		bb[n].count = c;
+		n++;
+	}
 	fclose(f);
-	return listed;
+	return n;
+}
+
+int dax_sector_listed(const struct dax_dev *dev, int64_t sector)
+{
+	struct dax_bb bb[DAX_BB_MAX];
+	int n = dax_badblocks_read(dev, bb, DAX_BB_MAX);
+
+	if (n < 0 || sector < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if ((uint64_t)sector >= bb[i].sector &&
+		    (uint64_t)sector - bb[i].sector < bb[i].count)
+			return 1;
+	return 0;
 }
 
 int dax_reset_badblocks(struct dax_dev *dev)

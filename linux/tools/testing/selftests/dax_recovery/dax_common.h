@@ -56,6 +56,17 @@ int dax_mark_bad(const struct dax_dev *dev, uint64_t sector, uint64_t count);
 /* Number of entries in the device's badblocks list, or -1. */
 int dax_badblocks_count(const struct dax_dev *dev);
 
+/* An entry of a badblocks list: @count sectors from @sector. */
+struct dax_bb {
+	uint64_t sector, count;
+};
+
+/* The most entries a badblocks list holds (block/badblocks.c: one page). */
+#define DAX_BB_MAX	512
+
+/* Up to @max entries of @dev's badblocks list into @bb: how many, or -1. */
+int dax_badblocks_read(const struct dax_dev *dev, struct dax_bb *bb, int max);
+
 /* 1 if @sector of @dev is in its badblocks list, 0 if not, -1 on error. */
 int dax_sector_listed(const struct dax_dev *dev, int64_t sector);
 

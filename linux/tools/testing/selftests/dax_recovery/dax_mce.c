@@ -73,32 +73,7 @@
 #define MAXBB	64
 #define PARTIAL	"/sys/module/nd_testbus/parameters/partial_clear"
 
-struct bb {
-	uint64_t sector, count;
-};
-
-/* The device's badblocks list; returns the number of entries, or -1. */
-static int bb_read(const struct dax_dev *dev, struct bb *bb, int max)
-{
-	char path[128];
-	unsigned long long s, c;
-	int n = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/block/%s/badblocks", dev->name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (n < max && fscanf(f, "%llu %llu", &s, &c) == 2) {
-		bb[n].sector = s;
-		bb[n].count = c;
-		n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static bool bb_has(const struct bb *bb, int n, uint64_t sector)
+static bool bb_has(const struct dax_bb *bb, int n, uint64_t sector)
 {
 	for (int i = 0; i < n; i++)
 		if (sector >= bb[i].sector && sector < bb[i].sector + bb[i].count)
@@ -107,7 +82,7 @@ static bool bb_has(const struct bb *bb, int n, uint64_t sector)
 }
 
 /* Number of sectors listed in @bb and not in @base. */
-static uint64_t bb_new_sectors(const struct bb *bb, int n, const struct bb *base, int nbase)
+static uint64_t bb_new_sectors(const struct dax_bb *bb, int n, const struct dax_bb *base, int nbase)
 {
 	uint64_t cnt = 0;
 
@@ -122,7 +97,7 @@ FIXTURE(mce) {
 	bool mounted;
 	bool clears;
 	/* the poison the bus keeps from earlier cases (NFIT only) */
-	struct bb base[MAXBB];
+	struct dax_bb base[MAXBB];
 	int nbase;
 	int fd;
 	int64_t sect_a;		/* device sector of SECT_A */
@@ -144,8 +119,8 @@ FIXTURE_VARIANT_ADD(mce, xfs_rmapbt) { .fstype = "xfs-rmapbt" };
  */
 static int scrub_device(struct dax_dev *dev)
 {
-	struct bb bb[MAXBB];
-	int n = bb_read(dev, bb, MAXBB);
+	struct dax_bb bb[MAXBB];
+	int n = dax_badblocks_read(dev, bb, MAXBB);
 	void *zero;
 	int fd;
 
@@ -191,7 +166,7 @@ FIXTURE_SETUP(mce)
 		ASSERT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("stale poison on the device");
 	}
 	/* NFIT: what earlier machine checks left, for good */
-	self->nbase = bb_read(&self->dev, self->base, MAXBB);
+	self->nbase = dax_badblocks_read(&self->dev, self->base, MAXBB);
 	ASSERT_LE(0, self->nbase);
 	ASSERT_GT(MAXBB, self->nbase);
 	if (dax_mkfs(&self->dev, variant->fstype)) {
@@ -308,8 +283,8 @@ static void mce_at(struct __test_metadata *_metadata, struct _test_data_mce *sel
 static void expect_listed(struct __test_metadata *_metadata, struct _test_data_mce *self,
 			  int64_t sect, int64_t sect2)
 {
-	struct bb bb[MAXBB];
-	int n = bb_read(&self->dev, bb, MAXBB);
+	struct dax_bb bb[MAXBB];
+	int n = dax_badblocks_read(&self->dev, bb, MAXBB);
 	uint64_t want = (sect >= 0) + (sect2 >= 0);
 
 	ASSERT_LE(0, n);
