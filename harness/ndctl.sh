@@ -38,6 +38,18 @@ E820_TESTS="dax-ext4.sh dax-xfs.sh"
 # Its trees (nfit-*-build, build-ndctl) are the default toolchain's.
 [ "$DAX_LLVM" = 22 ] || die "make ndctl builds with the default clang-22 only"
 DAX_DEPS_NDCTL=1 "$REPO/harness/deps.sh"
+# The headers of the two options v81 needs enabled (below), which
+# deps.sh's list for make ndctl lacks: without them meson stops at
+# "Dependency libtraceevent not found".
+missing=()
+for p in libkeyutils-dev libtraceevent-dev libtracefs-dev; do
+	[ "$(dpkg-query -W -f '${db:Status-Abbrev}' "$p" 2>/dev/null)" = "ii " ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	step "installing ${missing[*]}"
+	apt-get install -y -qq "${missing[@]}" > "$DAX_CACHE/ndctl-apt.log" 2>&1 ||
+		die "installing ${missing[*]} failed (see $DAX_CACHE/ndctl-apt.log)"
+fi
 
 # ndctl, unpacked and built once per snapshot. v81 does not build with
 # the keyutils or libtracefs options disabled (keys.h's stub of
