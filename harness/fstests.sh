@@ -22,6 +22,11 @@
 #   FSTESTS_FS         the file systems (default "ext4 xfs")
 #   FSTESTS_KERNELS    the runs (default "base nd_pmem rust_pmem")
 #   FSTESTS_JOBS       how many of them run at once (default 3)
+#   FSTESTS_XFS_IO     the xfs_io the tests use (fstests' XFS_IO_PROG); by
+#                      default the one make userspace builds from xfsprogs
+#                      6.5.0 with userspace/xfsprogs ("pread -E", "pwrite
+#                      -E"), built here if missing; the host's xfs_io has
+#                      no -E, and generic/788 to 790 are notrun with it
 . "$(dirname "$0")/lib.sh"
 
 PEERS=${DAX_PEERS:-$REPO/../shared/peers}
@@ -58,6 +63,18 @@ if [ "$(cat "$FST/.built" 2>/dev/null)" != "$stamp" ]; then
 	echo "$stamp" > "$FST/.built"
 fi
 
+# The tests use xfs_io for the flags ("pread -E", "pwrite -E"), which only
+# the patched xfsprogs has: harness/userspace.sh builds it (and its other
+# tools) without running its checks when no step is named.
+XFS_IO=${FSTESTS_XFS_IO:-}
+if [ -z "$XFS_IO" ]; then
+	USERSPACE_STEPS=build "$REPO/harness/userspace.sh" > "$FST/userspace-build.log" 2>&1 ||
+		{ tail -20 "$FST/userspace-build.log"; die "building the patched xfs_io failed"; }
+	XFS_IO=$DAX_CACHE/userspace/xfsprogs/xfsprogs-6.5.0/io/xfs_io
+fi
+[ -x "$XFS_IO" ] || die "no xfs_io at $XFS_IO"
+echo "fstests: XFS_IO_PROG=$XFS_IO ($("$XFS_IO" -V))"
+
 kernels=${FSTESTS_KERNELS:-base nd_pmem rust_pmem}
 read -r -a klist <<< "$kernels"
 case " $kernels " in *" nd_pmem "*|*" rust_pmem "*) "$REPO/harness/build.sh" ;; esac
@@ -85,7 +102,7 @@ run_kernel() {
 	env "${env[@]}" DAXVM_HOSTROOT=1 DAXVM_RESULTS="$out/results" DAXVM_E820_TWO=1 \
 		DAXVM_TIMEOUT="${DAXVM_TIMEOUT:-7200}" DAX_RUN_LOG="$out/vm-$k" \
 		DAXVM_ENV_FSTESTS_DIR="$FST/fstests" DAXVM_ENV_FSTESTS_LABEL="$k" \
-		DAXVM_ENV_FSTESTS_FS="${FSTESTS_FS:-ext4 xfs}" \
+		DAXVM_ENV_FSTESTS_FS="${FSTESTS_FS:-ext4 xfs}" DAXVM_ENV_FSTESTS_XFS_IO="$XFS_IO" \
 		DAXVM_ENV_FSTESTS_TESTS="${FSTESTS:-$FSTESTS_DEFAULT}" \
 		"$REPO/harness/vm.sh" --name "fstests-$k" --driver "$drv" -- /opt/daxvm/fstests.sh \
 		> "$out/$k.txt" 2>&1 && krc=0 || krc=$?

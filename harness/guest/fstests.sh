@@ -11,6 +11,7 @@
 #   FSTESTS_FS     "ext4 xfs" (default)
 #   FSTESTS_TESTS  the tests or groups to run ("-g dax" by default)
 #   FSTESTS_LABEL  the results subdirectory (<kernel>-<driver>)
+#   FSTESTS_XFS_IO the xfs_io to use (XFS_IO_PROG; default the host's)
 set -u
 R=/host
 dir=${FSTESTS_DIR:?}
@@ -60,6 +61,7 @@ export MKFS_OPTIONS="$mkfs"
 export TEST_FS_MOUNT_OPTS="$opts"
 export RESULT_BASE=/mnt/results/$label/$fs
 EOF
+	[ -z "${FSTESTS_XFS_IO:-}" ] || echo "export XFS_IO_PROG=$FSTESTS_XFS_IO" >> $R/tmp/local.config
 	mkdir -p "$R/mnt/results/$label/$fs"
 	chroot $R /usr/bin/env -i HOME=/tmp TERM=dumb \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
