@@ -25,14 +25,14 @@ use kernel::{
     fault_inject::FaultAttr,
     iov::{IovIterDest, IovIterSource},
     mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
-    new_spinlock,
+    new_mutex,
     num::casts::{u32_as_u64, u32_as_usize, usize_as_u64, FromSafeCast},
-    nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Personality, Region},
+    nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Region},
     page::PAGE_SIZE,
     prelude::*,
     sizes::SZ_1M,
     str::CString,
-    sync::{aref::ARef, Arc, ArcBorrow, SpinLock},
+    sync::{aref::ARef, Arc, ArcBorrow, Mutex},
     types::ScopeGuard,
     ModuleMetadata,
 };
@@ -117,10 +117,14 @@ enum Stop {
 }
 
 /// Where a memory failure of the pages is reported: the DAX device, once it exists.
+///
+/// A report holds the lock while it notifies the device's holder, so that it never holds the
+/// last reference to the device: dropping that from inside the mapping's memory-failure
+/// callback would drop the mapping, whose teardown waits for the callback to return.
 #[pin_data]
 struct FailureRelay {
     #[pin]
-    dax: SpinLock<Option<Arc<dax::Device<PmemDax>>>>,
+    dax: Mutex<Option<Arc<dax::Device<PmemDax>>>>,
     /// The physical address of the start of the DAX device's data.
     data_start: u64,
 }
@@ -129,13 +133,15 @@ struct Relay(Arc<FailureRelay>);
 
 impl PagemapOps for Relay {
     fn memory_failure(&self, pfn: u64, nr_pages: u64, flags: i32) -> Result {
-        let dax = self.0.dax.lock().clone().ok_or(ENXIO)?;
         let offset = pfn
             .checked_mul(PAGE_BYTES)
             .and_then(|phys| phys.checked_sub(self.0.data_start))
             .ok_or(ENXIO)?;
         let len = nr_pages.checked_mul(PAGE_BYTES).ok_or(ERANGE)?;
-        dax.notify_failure(offset, len, flags)
+        let dax = self.0.dax.lock();
+        dax.as_ref()
+            .ok_or(ENXIO)?
+            .notify_failure(offset, len, flags)
     }
 }
 
@@ -144,8 +150,8 @@ impl PagemapOps for Relay {
 struct Pmem {
     /// The known-bad sectors, relative to the start of the data; the disk shows them.
     bb: Arc<BadBlocks>,
-    /// The namespace, from its start (not the start of the data).
-    mem: PmemMapping<Relay>,
+    /// The namespace, from its start (not the start of the data); the DAX device holds it too.
+    mem: Arc<PmemMapping<Relay>>,
     /// The offset of the data in `mem` (the fsdax info block and memmap come first).
     data_offset: u64,
     /// The bytes of the data.
@@ -211,9 +217,10 @@ impl Pmem {
     /// Clears the poison of `len` bytes at `at` through the bus ([`Handle::clear_poison`]), and
     /// nothing else. Returns the bytes cleared: fewer than `len` if the bus cleared only part.
     fn clear_on_bus(&self, at: MapOffset, len: usize) -> Result<usize> {
+        // The mapping starts at the namespace.
         let cleared = self
             .dev
-            .clear_poison(self.mem.phys_addr(at.0), u32::try_from(len)?)?;
+            .clear_poison(u64::from_safe_cast(at.0), u32::try_from(len)?)?;
         Ok(usize::try_from(cleared)?)
     }
 
@@ -279,9 +286,11 @@ impl Pmem {
             return Ok((copied, Stop::Poison));
         }
         // Poison or a faulting destination. The medium is not read again to tell (on hardware
-        // every read of poison is another machine check): a destination whose next byte can be
-        // faulted in did not fault, so the copy stopped at poison. Kernel memory never faults.
-        if iter.fault_in_writeable(1) == 0 {
+        // every read of poison is another machine check): a destination whose next word can be
+        // faulted in did not fault, so the copy stopped at poison. A word, not a byte, as C: the
+        // copy may report a fault up to seven bytes before the byte that faulted
+        // (`copy_mc_fragile()`). Kernel memory never faults.
+        if iter.fault_in_writeable(iter.len().min(8)) == 0 {
             Ok((copied, Stop::Poison))
         } else {
             Ok((copied, Stop::Fault))
@@ -537,7 +546,7 @@ impl Pmem {
     }
 
     #[inline]
-    fn read_segment(&self, seg: &mut bio::Segment<'_>) -> Result {
+    fn read_segment(&self, seg: &mut bio::Segment<'_, bio::Read>) -> Result {
         let sector = Sector(seg.sector());
         if self.is_bad(sector, seg.len()) {
             return Err(EIO);
@@ -549,7 +558,7 @@ impl Pmem {
     }
 
     #[inline]
-    fn write_segment(&self, seg: &bio::Segment<'_>) -> Result {
+    fn write_segment(&self, seg: &bio::Segment<'_, bio::Write>) -> Result {
         let sector = Sector(seg.sector());
         if self.is_bad(sector, seg.len()) {
             self.clear_for_write(sector.pos(), seg.len())?;
@@ -557,12 +566,24 @@ impl Pmem {
         self.mem.write_segment(self.map(sector.pos())?.0, seg)
     }
 
-    #[inline]
-    fn write(&self, sector: Sector, buf: &[u8]) -> Result {
-        if self.is_bad(sector, buf.len()) {
-            self.clear_for_write(sector.pos(), buf.len())?;
+    /// Writes zeros over the page from `first`, clearing its poison first, in one bus call.
+    /// If the write fails after the clear, the page's sectors are listed bad again: what was
+    /// cleared and not written is lost, not readable.
+    ///
+    /// C: `pmem_do_write()` of the zero page.
+    fn zero_page(&self, first: Sector) -> Result {
+        let pos = first.pos();
+        let cleared = self.is_bad(first, PAGE_SIZE);
+        if cleared {
+            self.clear_for_write(pos, PAGE_SIZE)?;
         }
-        self.mem.write(self.map(sector.pos())?.0, buf)
+        let at = self.map(pos)?;
+        let written = (0..PAGE_SIZE / SECTOR_BYTES)
+            .try_for_each(|i| self.mem.write(at.0 + i * SECTOR_BYTES, &ZEROES));
+        if written.is_err() && cleared {
+            let _ = self.bb.set_bad(first.0, PAGE_SECTORS, false);
+        }
+        written
     }
 
     /// How many of the `nr_pages` pages from page `pgoff` of the data `direct_access` hands out
@@ -596,16 +617,29 @@ impl Pmem {
         if !self.is_bad(pos.sector(), len) {
             return self.mem.copy_from_iter_flushcache(at.0, bytes, iter);
         }
+        let dev = self.dev.device();
         // Only whole pages can be recovered.
         if page_off != 0 || bytes % PAGE_SIZE != 0 {
-            pr_debug!("rust_pmem: poison found, but the write is not page aligned\n");
+            dev_dbg!(
+                dev,
+                "Found poison, but bytes({bytes:#x}) at offset {page_off:#x} not page aligned\n"
+            );
             return Err(EIO);
         }
-        let cleared = self.clear_poison(at, len)?;
-        if cleared != len {
-            pr_debug!("rust_pmem: poison cleared only {cleared} of {len} bytes\n");
+        let cleared = self.clear_on_bus(at, len).inspect_err(|e| {
+            dev_dbg!(dev, "poison clear failed: {e:?}\n");
+        })?;
+        if cleared > 0 {
+            self.mem.invalidate(at.0, len)?;
+        }
+        // As C: a bus that cleared part fails the write; one that cleared nothing (and said so
+        // without an error) is written over, and nothing is dropped from the known-bad list.
+        if cleared > 0 && cleared < len {
+            dev_dbg!(dev, "poison cleared only {cleared} out of {len} bytes\n");
             return Err(EIO);
         }
+        // Whole pages, whole cleared: back in the direct map before the write.
+        self.mem.mark_pages_present(at.0, len)?;
         let written = self.mem.copy_from_iter_flushcache(at.0, bytes, iter)?;
         self.forget_bad(pos, cleared);
         Ok(written)
@@ -675,19 +709,14 @@ impl bio::Operations for PmemDisk {
             }
         }
         let mut result = Ok(());
-        if bio.has_data() {
+        if let Some(data) = bio.data() {
             let _acct = bio.start_io_acct();
-            let write = bio.is_write();
-            for mut seg in bio.segments() {
-                result = if write {
-                    pmem.write_segment(&seg)
-                } else {
-                    pmem.read_segment(&mut seg)
-                };
-                if result.is_err() {
-                    break;
+            result = match data {
+                bio::Data::Write(mut segs) => segs.try_for_each(|seg| pmem.write_segment(&seg)),
+                bio::Data::Read(mut segs) => {
+                    segs.try_for_each(|mut seg| pmem.read_segment(&mut seg))
                 }
-            }
+            };
         }
         if bio.is_fua() && result.is_ok() {
             match pmem.region.flush_bio(bio) {
@@ -705,6 +734,7 @@ struct PmemDax;
 #[vtable]
 impl dax::Operations for PmemDax {
     type Data = Arc<Pmem>;
+    type Pagemap = Relay;
 
     // Inlined into the DAX core's callback: every DAX read, write and fault calls it.
     #[inline]
@@ -725,18 +755,21 @@ impl dax::Operations for PmemDax {
         } else {
             pmem.usable_with_poison(pgoff, nr_pages, mode)?
         };
-        // The data starts at a page of the mapping (checked when it was mapped).
+        // The data starts at a page of the mapping (checked when it was mapped), which the DAX
+        // device holds.
         let page = usize::try_from(pmem.data_offset / PAGE_BYTES + pgoff)?;
-        DirectAccess::new(&pmem.mem, page, usize::try_from(usable)?)
+        Ok(DirectAccess::new(page, usize::try_from(usable)?))
     }
 
     fn zero_page_range(pmem: ArcBorrow<'_, Pmem>, pgoff: u64, nr_pages: usize) -> Result {
-        let first = dax::sector::pgoff_to_sector(pgoff);
-        let nr = u64::from_safe_cast(nr_pages)
-            .checked_mul(PAGE_SECTORS)
-            .ok_or(ERANGE)?;
-        for i in 0..nr {
-            pmem.write(Sector(first + i), &ZEROES)?;
+        // The DAX core zeroes one page at a time; each page is cleared in one bus call, as C
+        // does (a clear unit larger than a sector fails a clear of 512 bytes).
+        for page in pgoff
+            ..pgoff
+                .checked_add(u64::from_safe_cast(nr_pages))
+                .ok_or(ERANGE)?
+        {
+            pmem.zero_page(Sector(dax::sector::pgoff_to_sector(page)))?;
         }
         Ok(())
     }
@@ -752,7 +785,7 @@ impl dax::Operations for PmemDax {
         // The DAX core takes 0 bytes written as the error it is (EIO).
         at.and_then(|at| pmem.recovery_write(at, bytes, iter))
             .unwrap_or_else(|e| {
-                pr_debug!("rust_pmem: recovery write failed: {e:?}\n");
+                dev_dbg!(pmem.dev.device(), "recovery write failed: {e:?}\n");
                 0
             })
     }
@@ -794,25 +827,30 @@ impl dax::Operations for PmemDax {
 
 /// A disk with its DAX device.
 struct Attached {
-    dax: Arc<dax::Device<PmemDax>>,
+    /// None if the kernel has no DAX (`alloc_dax()` fails with `EOPNOTSUPP`), as C tolerates.
+    dax: Option<Arc<dax::Device<PmemDax>>>,
     relay: Arc<FailureRelay>,
     disk: Disk<PmemDisk>,
     pmem: Arc<Pmem>,
     kind: Kind,
+    /// The layout of an fsdax namespace, from probe (its info block is the pfn device's).
+    layout: Option<nvdimm::PfnLayout>,
 }
 
 impl Drop for Attached {
     fn drop(&mut self) {
         // Stop DAX first, then forget it for memory-failure reports; the disk goes next, the
         // memory last.
-        self.dax.kill();
+        if let Some(dax) = &self.dax {
+            dax.kill();
+        }
         self.relay.dax.lock().take();
     }
 }
 
 enum PmemData {
     Btt {
-        _btt: BttAttachment,
+        btt: BttAttachment,
         region: ARef<Region>,
     },
     Disk(Attached),
@@ -831,7 +869,7 @@ struct RustPmem;
 
 /// A namespace's memory, mapped, and where its data is in the mapping.
 struct Mapped {
-    mem: PmemMapping<Relay>,
+    mem: Arc<PmemMapping<Relay>>,
     /// The offset of the data in `mem`.
     data_offset: u64,
     /// The bytes of the data.
@@ -858,7 +896,7 @@ impl RustPmem {
         let (phys, _) = ns.resource();
         let relay = Arc::pin_init(
             pin_init!(FailureRelay {
-                dax <- new_spinlock!(None),
+                dax <- new_mutex!(None),
                 data_start: phys + layout.map_or(0, |l| l.data_offset),
             }),
             GFP_KERNEL,
@@ -866,7 +904,7 @@ impl RustPmem {
         let map_pages = kind == Kind::Pfn || dev.should_map_pages();
         let mapped = Self::map(dev, ns, layout, cfg, map_pages, &relay)?;
         let pmem = Self::new_pmem(dev, ns, mapped, region)?;
-        Self::add_disk(dev, ns, pmem, relay, kind, fua, map_pages)
+        Self::add_disk(dev, ns, pmem, relay, fua, map_pages, layout)
     }
 
     /// Reads the layout of the namespace, with raw access enabled for as long as that takes: the
@@ -877,13 +915,13 @@ impl RustPmem {
         kind: Kind,
         cfg: &mut PagemapConfig,
     ) -> Result<Option<nvdimm::PfnLayout>> {
-        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
         let layout = match kind {
-            Kind::Pfn => dev.setup_pfn(cfg).map(Some),
+            Kind::Pfn => dev.setup_pfn(&raw, cfg).map(Some),
             _ => Ok(None),
         };
         // The disk takes over: no more raw namespace access.
-        dev.namespace_disable(ns);
+        drop(raw);
         layout
     }
 
@@ -898,31 +936,26 @@ impl RustPmem {
         relay: &Arc<FailureRelay>,
     ) -> Result<Mapped> {
         let (phys, size) = ns.resource();
-        if dev.request_mem_region(phys, size).is_err() {
+        let Ok(range) = dev.request_mem_region(ns) else {
             dev_warn!(
                 dev.as_ref(),
                 "could not reserve region {phys:#x}+{size:#x}\n"
             );
             return Err(EBUSY);
-        }
+        };
         let nid = dev.numa_node();
         let (mem, data_offset, pfn_pad) = if let Some(l) = layout {
             let map_len = cfg.range_len();
-            let len = usize::try_from(map_len)?;
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), phys, len)?;
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
             (mem, l.data_offset, size - map_len)
         } else if map_pages {
             cfg.set_range(phys, phys + size - 1);
-            let len = usize::try_from(size)?;
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), phys, len)?;
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
             (mem, 0, 0)
         } else {
-            (
-                PmemMapping::without_pages(phys, usize::try_from(size)?)?,
-                0,
-                0,
-            )
+            (PmemMapping::without_pages(range)?, 0, 0)
         };
+        let mem = Arc::new(mem, GFP_KERNEL)?;
         let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
         // DAX hands out the data by the page.
         if data_offset % PAGE_BYTES != 0 {
@@ -963,7 +996,7 @@ impl RustPmem {
                 data_offset: mapped.data_offset,
                 data_len: mapped.data_len,
                 region,
-                dev: dev.handle(),
+                dev: dev.handle(ns),
                 mc_fault <- FaultAttr::new(&mc_name, Some(c"offset")),
                 clear_fault <- FaultAttr::new(&clear_name, Some(c"cleared")),
             }),
@@ -977,10 +1010,11 @@ impl RustPmem {
         ns: &nvdimm::Namespace,
         pmem: Arc<Pmem>,
         relay: Arc<FailureRelay>,
-        kind: Kind,
         fua: bool,
         map_pages: bool,
+        layout: Option<nvdimm::PfnLayout>,
     ) -> Result<PmemData> {
+        let kind = dev.kind();
         let disk = GenDiskBuilder::new()
             .logical_block_size(ns.sector_size())?
             .physical_block_size(u32::try_from(PAGE_SIZE)?)?
@@ -1008,13 +1042,22 @@ impl RustPmem {
             synchronous: pmem.region.is_sync(),
             noclear,
         };
-        let dax = Arc::new(dax::Device::new(pmem.clone(), flags, &disk)?, GFP_KERNEL)?;
-        dax.set_write_cache(pmem.region.has_cache());
-        *relay.dax.lock() = Some(dax.clone());
+        // A kernel without DAX gets the disk alone, as from C.
+        let dax = match dax::Device::new(pmem.clone(), pmem.mem.clone(), flags, &disk) {
+            Ok(dax) => Some(Arc::new(dax, GFP_KERNEL)?),
+            Err(e) if e == EOPNOTSUPP => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(dax) = &dax {
+            dax.set_write_cache(pmem.region.has_cache());
+            *relay.dax.lock() = Some(dax.clone());
+        }
         // If adding the disk fails (which puts it), the DAX device is killed and forgotten for
         // memory-failure reports, as `Attached` does when it goes.
         let detach = ScopeGuard::new_with_data((dax, relay), |(dax, relay)| {
-            dax.kill();
+            if let Some(dax) = dax {
+                dax.kill();
+            }
             relay.dax.lock().take();
         });
         let disk = disk.add(dev.as_ref(), Some(&dax::HOST_GROUPS))?;
@@ -1025,6 +1068,7 @@ impl RustPmem {
             disk,
             pmem,
             kind,
+            layout,
         };
         attached.pmem.region.check_and_set_ro(&attached.disk);
         Ok(PmemData::Disk(attached))
@@ -1035,39 +1079,42 @@ impl RustPmem {
             return;
         };
         let (phys, size) = ns.resource();
-        let (offset, end_trunc) = match (a.kind, dev.pfn_layout()) {
+        let (offset, end_trunc) = match (a.kind, a.layout) {
             (Kind::Pfn, Some(l)) => (a.pmem.data_offset + l.start_pad, l.end_trunc),
             _ => (0, 0),
         };
         a.pmem
             .region
             .badblocks_populate(&a.pmem.bb, phys + offset, phys + size - 1 - end_trunc);
+        // As C: the pollers of the disk's badblocks file learn of the new list.
+        a.pmem.bb.notify_changed();
     }
 }
 
 impl nvdimm::Driver for RustPmem {
     type Data = PmemData;
 
-    const TYPES: u64 = nvdimm::types::NAMESPACE_IO | nvdimm::types::NAMESPACE_PMEM;
+    const TYPES: nvdimm::Types = nvdimm::Types::NAMESPACE_IO.or(nvdimm::Types::NAMESPACE_PMEM);
 
     fn probe(dev: &nvdimm::Device<kernel::device::Core<'_>>) -> Result<PmemData> {
         let ns = dev.namespace()?;
         match dev.kind() {
             Kind::Btt => {
                 return Ok(PmemData::Btt {
-                    _btt: dev.attach_btt(ns)?,
+                    btt: dev.attach_btt(ns)?,
                     region: dev.region(),
                 })
             }
             Kind::Pfn => return Self::attach_disk(dev, ns),
             Kind::Namespace => {}
         }
-        dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
-        if dev.probe_personality(ns)? == Personality::Claimed {
+        let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let Some(raw) = dev.probe_personality(raw)? else {
             // The personality's own device probes; this one stays unbound.
             return Err(ENXIO);
-        }
-        dev.namespace_disable(ns);
+        };
+        // Probe complete: the attach enables the namespace as it needs.
+        drop(raw);
         Self::attach_disk(dev, ns)
     }
 
@@ -1080,9 +1127,17 @@ impl nvdimm::Driver for RustPmem {
     }
 
     fn notify(dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>, event: Event) {
-        let PmemData::Disk(a) = data.get_ref() else {
-            // The btt driver keeps its own poison list and disk.
-            return;
+        let a = match data.get_ref() {
+            PmemData::Disk(a) => a,
+            PmemData::Btt { btt, .. } => {
+                // As C: the btt reads through its namespace's known-bad list. (Its disk is the
+                // btt driver's, which the abstraction does not reach: a region turned read-only
+                // is not passed on to it.)
+                if event == Event::RevalidatePoison {
+                    btt.revalidate_poison();
+                }
+                return;
+            }
         };
         match event {
             Event::RevalidatePoison => Self::revalidate_poison(dev, a),

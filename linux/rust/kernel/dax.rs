@@ -19,7 +19,10 @@ use crate::{
     num::casts::FromSafeCast,
     page::PAGE_SIZE,
     prelude::*,
-    sync::atomic::{Atomic, Relaxed},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
     types::ForeignOwnable,
 };
 use core::{ffi::c_void, marker::PhantomData, ops::Range, ptr::NonNull};
@@ -55,70 +58,83 @@ impl AccessMode {
     }
 }
 
-/// The answer of [`Operations::direct_access`]: where a range is and how much of it is usable.
+/// The answer of [`Operations::direct_access`]: which pages of the DAX device's mapping a range
+/// is, and how many of them are usable.
 ///
-/// The DAX core reads and writes through the address and maps the page frames into user space,
-/// so both come from a [`PmemMapping`] with `struct page`s and an offset in it, never from the
-/// driver directly.
-///
-/// # Invariants
-///
-/// `addr` is the kernel address of a page of a live mapping of memory with `struct page`s whose
-/// frame number is `pfn`, and the `nr_pages` (at least 1) pages from there are in the mapping.
-/// The mapping outlives the DAX device that hands this out: drivers keep it in the device's data,
-/// which is dropped only after the device is killed.
+/// The DAX core reads and writes through the kernel address of the pages and maps their frames
+/// into user space, so the driver names pages of the [`PmemMapping`] the [`Device`] holds (see
+/// [`Device::new`]), never an address: the device turns them into addresses and frames, checked
+/// against that mapping, which lives as long as the device.
 ///
 /// # Examples
 ///
 /// ```
 /// use kernel::dax::DirectAccess;
+///
+/// /// Page `page` of the device's mapping, and up to `want - 1` pages after it: the device
+/// /// hands out as many as its mapping has from there, and fails with `ERANGE` if it has no
+/// /// page `page`.
+/// fn answer(page: usize, want: usize) -> DirectAccess {
+///     DirectAccess::new(page, want)
+/// }
+/// # assert_eq!(answer(3, 0).nr_pages(), 1);
+/// ```
+///
+/// A mapping of the driver's own cannot be handed out: it could be gone while the DAX core
+/// still copies through it or maps it.
+///
+/// ```compile_fail
+/// use kernel::dax::DirectAccess;
 /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
 ///
-/// /// Page `page` of `mem`, and up to `want - 1` pages after it.
-/// fn answer<T: PagemapOps>(mem: &PmemMapping<T>, page: usize, want: usize) -> Result<usize> {
-///     // Fails unless `mem` has `struct page`s and a page `page`; asking for more pages than
-///     // the mapping has from there gets what it has.
-///     let access = DirectAccess::new(mem, page, want)?;
-///     Ok(access.nr_pages())
+/// fn answer<T: PagemapOps>(local: &PmemMapping<T>) -> Result<DirectAccess> {
+///     DirectAccess::new(local, 0, 1)
 /// }
 /// ```
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DirectAccess {
+    page: usize,
     nr_pages: usize,
-    addr: *mut c_void,
-    pfn: u64,
 }
 
 impl DirectAccess {
-    /// Describes page `page` of `mem` (counted from its start) and up to `nr_pages - 1` pages
-    /// after it, as many as `mem` has from there.
-    ///
-    /// Fails with `EINVAL` if `mem` has no `struct page`s (DAX needs them), and with `ERANGE` if
-    /// `mem` has no page `page`.
+    /// Describes page `page` of the DAX device's mapping (counted from its start) and up to
+    /// `nr_pages - 1` pages after it (at least the one).
     // Inlined into drivers' `direct_access()`, which every DAX read, write and fault calls.
     #[inline]
-    pub fn new<T: PagemapOps>(mem: &PmemMapping<T>, page: usize, nr_pages: usize) -> Result<Self> {
+    pub const fn new(page: usize, nr_pages: usize) -> Self {
+        Self {
+            page,
+            nr_pages: if nr_pages == 0 { 1 } else { nr_pages },
+        }
+    }
+
+    /// Returns the number of pages asked for from the requested one (at least 1); the device
+    /// hands out no more than its mapping has.
+    pub const fn nr_pages(&self) -> usize {
+        self.nr_pages
+    }
+
+    /// Returns the kernel address, page frame and number of pages of the answer in `mem`.
+    ///
+    /// Fails with `EINVAL` if `mem` has no `struct page`s (DAX needs them), and with `ERANGE` if
+    /// it has no page `page`.
+    #[inline]
+    fn resolve<P: PagemapOps>(self, mem: &PmemMapping<P>) -> Result<(*mut c_void, u64, usize)> {
         if !mem.has_pages() {
             return Err(EINVAL);
         }
         let fit = (mem.len() / PAGE_SIZE)
-            .checked_sub(page)
+            .checked_sub(self.page)
             .filter(|&n| n > 0)
             .ok_or(ERANGE)?;
         // `page` is below `mem.len() / PAGE_SIZE`, so this cannot overflow.
-        let offset = page * PAGE_SIZE;
-        // INVARIANT: `mem` has pages; the page at `offset` and the pages after it, at least one,
-        // are in it.
-        Ok(Self {
-            nr_pages: nr_pages.clamp(1, fit),
-            addr: mem.addr(offset),
-            pfn: mem.pfn(offset),
-        })
-    }
-
-    /// Returns the number of pages usable from the requested one (at least 1).
-    pub fn nr_pages(&self) -> usize {
-        self.nr_pages
+        let offset = self.page * PAGE_SIZE;
+        Ok((
+            mem.addr(offset),
+            mem.pfn(offset),
+            self.nr_pages.clamp(1, fit),
+        ))
     }
 }
 
@@ -131,8 +147,11 @@ pub trait Operations: Sized {
     /// The driver's data, handed to every operation.
     type Data: ForeignOwnable + Send + Sync;
 
-    /// Translates `pgoff` to a kernel address and page frame and says how many of the
-    /// `nr_pages` pages from there are usable in `mode` (see [`AccessMode`]).
+    /// What the memory failures of the device's mapping (see [`Device::new`]) are reported to.
+    type Pagemap: PagemapOps;
+
+    /// Translates `pgoff` to pages of the device's mapping and says how many of the `nr_pages`
+    /// pages from there are usable in `mode` (see [`AccessMode`]).
     fn direct_access(
         data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
         pgoff: u64,
@@ -268,8 +287,9 @@ pub struct Flags {
     /// Copies to the device bypass the CPU caches, so the DAX core need not flush them
     /// (`set_dax_nocache()`).
     pub nocache: bool,
-    /// Copies from the device need no machine-check-safe copy from the DAX core
-    /// (`set_dax_nomc()`): the driver's reads handle poison.
+    /// Copies from the device may meet poison, so the DAX core copies from it with
+    /// machine-check-safe copies (`_copy_mc_to_iter()`, `set_dax_nomc()`). A device of persistent
+    /// memory must set it: without it a read of poison is a machine check in the kernel.
     pub nomc: bool,
     /// Writes are durable once the CPU caches are flushed, so `MAP_SYNC` is allowed
     /// (`set_dax_synchronous()`).
@@ -296,6 +316,25 @@ static HOST_GROUP_ARRAY: HostGroupArray = HostGroupArray([
     core::ptr::null(),
 ]);
 
+/// What a [`Device`] hands the DAX core as its private data: the driver's data and the mapping
+/// [`Operations::direct_access`] answers in.
+///
+/// # Invariants
+///
+/// `data` is a `T::Data` from `into_foreign()`, reclaimed when the value is dropped.
+struct Private<T: Operations> {
+    data: *mut c_void,
+    mem: Arc<PmemMapping<T::Pagemap>>,
+}
+
+impl<T: Operations> Drop for Private<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `data` came from `into_foreign()`; the value is dropped
+        // only once nothing borrows it (the device is killed, or was never published).
+        drop(unsafe { T::Data::from_foreign(self.data) });
+    }
+}
+
 /// A DAX device hosted on a disk.
 ///
 /// Dropping it removes the host, kills the device (waiting for running operations) and puts it;
@@ -303,15 +342,15 @@ static HOST_GROUP_ARRAY: HostGroupArray = HostGroupArray([
 ///
 /// # Invariants
 ///
-/// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a `T::Data` from
-/// `into_foreign()` (kept here too: `dax_get_private()` returns NULL once the device is killed),
-/// hosted on `host` (`dax_add_host()`), and it holds the reference
-/// `alloc_dax()` returned. It also owns a reference to `host`'s device (`disk_to_dev()`), so
-/// `host` stays valid until `drop` has removed the host, whichever of this device and the
-/// disk it came from is dropped first.
+/// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a [`Private<T>`]
+/// from `KBox::into_raw()` (kept here too: `dax_get_private()` returns NULL once the device is
+/// killed), hosted on `host` (`dax_add_host()`), and
+/// it holds the reference `alloc_dax()` returned. It also owns a reference to `host`'s device
+/// (`disk_to_dev()`), so `host` stays valid until `drop` has removed the host, whichever of this
+/// device and the disk it came from is dropped first.
 pub struct Device<T: Operations> {
     ptr: NonNull<bindings::dax_device>,
-    private: *mut c_void,
+    private: NonNull<Private<T>>,
     host: NonNull<bindings::gendisk>,
     killed: Atomic<bool>,
     _t: PhantomData<T>,
@@ -348,22 +387,33 @@ impl<T: Operations> Device<T> {
         },
     };
 
-    /// Allocates a DAX device with `data` and hosts it on `disk`, which is not added yet (the
-    /// filesystem looks the DAX device up when it mounts the disk); add the disk with
-    /// [`HOST_GROUPS`].
+    /// Allocates a DAX device with `data`, answering [`Operations::direct_access`] in `mem`,
+    /// and hosts it on `disk`, which is not added yet (the filesystem looks the DAX device up
+    /// when it mounts the disk); add the disk with [`HOST_GROUPS`]. The device holds `mem` until
+    /// it is dropped, so that nothing the DAX core was handed goes before it. If `mem` has no
+    /// `struct page`s, [`Operations::direct_access`] fails with `EINVAL` (DAX needs them).
+    ///
+    /// Fails with `EOPNOTSUPP` if the kernel has no DAX (`alloc_dax()`), and with `ENOMEM`.
     pub fn new<D: crate::block::bio::Operations>(
         data: T::Data,
+        mem: Arc<PmemMapping<T::Pagemap>>,
         flags: Flags,
         disk: &NewDisk<D>,
     ) -> Result<Self> {
-        let private = data.into_foreign();
-        // SAFETY: `OPS` is static; `private` stays valid until `from_foreign()` in `drop` (or
-        // below on failure).
-        let ptr = match from_err_ptr(unsafe { bindings::alloc_dax(private, &Self::OPS) }) {
+        // INVARIANT: `data` comes from `into_foreign()`.
+        let private = Private::<T> {
+            data: data.into_foreign(),
+            mem,
+        };
+        let private = KBox::new(private, GFP_KERNEL)?;
+        let private = KBox::into_raw(private);
+        // SAFETY: `OPS` is static; `private` stays valid until it is reclaimed in `drop` (or below
+        // on failure).
+        let ptr = match from_err_ptr(unsafe { bindings::alloc_dax(private.cast(), &Self::OPS) }) {
             Ok(ptr) => ptr,
             Err(e) => {
-                // SAFETY: `private` came from `into_foreign()` and was not handed out.
-                drop(unsafe { T::Data::from_foreign(private) });
+                // SAFETY: `private` came from `KBox::into_raw()` and was not handed out.
+                drop(unsafe { KBox::from_raw(private) });
                 return Err(e);
             }
         };
@@ -388,7 +438,7 @@ impl<T: Operations> Device<T> {
             // SAFETY: `ptr` was never published; kill it, reclaim its data and put it.
             unsafe {
                 bindings::kill_dax(ptr);
-                drop(T::Data::from_foreign(private));
+                drop(KBox::from_raw(private));
                 bindings::put_dax(ptr);
             }
             return Err(e);
@@ -400,7 +450,8 @@ impl<T: Operations> Device<T> {
         Ok(Self {
             // SAFETY: `alloc_dax()` does not return NULL on success.
             ptr: unsafe { NonNull::new_unchecked(ptr) },
-            private,
+            // SAFETY: `KBox::into_raw()` does not return NULL.
+            private: unsafe { NonNull::new_unchecked(private) },
             // SAFETY: `host` came from a reference.
             host: unsafe { NonNull::new_unchecked(host) },
             killed: Atomic::new(false),
@@ -431,7 +482,8 @@ impl<T: Operations> Device<T> {
     /// Tells the holder of the device (a mounted filesystem) that `len` bytes at byte `offset`
     /// of the device failed (`dax_holder_notify_failure()`); `flags` are the `MF_*` flags.
     ///
-    /// Fails with `ENODEV` if nothing holds the device, and with the holder's error.
+    /// Fails with `EOPNOTSUPP` if nothing holds the device (or its holder takes no failure
+    /// reports), with `ENXIO` once it is killed, and with the holder's error.
     pub fn notify_failure(&self, offset: u64, len: u64, flags: i32) -> Result {
         // SAFETY: By the type invariant the device is valid.
         to_result(unsafe {
@@ -439,23 +491,33 @@ impl<T: Operations> Device<T> {
         })
     }
 
-    /// Returns the data of `dax`, or `None` if it is being killed.
+    /// Returns the private data of `dax`, or `None` if it is being killed.
     ///
     /// # Safety
     ///
     /// `dax` is a device of this type, called on by the DAX core (under `dax_read_lock()`).
-    unsafe fn data<'a>(
-        dax: *mut bindings::dax_device,
-    ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+    unsafe fn private<'a>(dax: *mut bindings::dax_device) -> Option<&'a Private<T>> {
         // SAFETY: `dax` is valid. `dax_get_private()` returns NULL once `kill_dax()` started,
         // which an operation that passed the DAX core's check may still see.
         let private = unsafe { bindings::dax_get_private(dax) };
-        if private.is_null() {
-            return None;
-        }
-        // SAFETY: By the type invariant the private data is a `T::Data` from `into_foreign()`,
-        // reclaimed only after `kill_dax()`, which waits for running operations.
-        Some(unsafe { T::Data::borrow(private) })
+        // SAFETY: By the type invariant the private data is a `Private<T>`, reclaimed only after
+        // `kill_dax()`, which waits for running operations.
+        unsafe { private.cast::<Private<T>>().as_ref() }
+    }
+
+    /// Returns the data of `dax`, or `None` if it is being killed.
+    ///
+    /// # Safety
+    ///
+    /// As [`Device::private`].
+    unsafe fn data<'a>(
+        dax: *mut bindings::dax_device,
+    ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
+        // SAFETY: As the caller guarantees.
+        let private = unsafe { Self::private(dax) }?;
+        // SAFETY: By the type invariant of `Private`, `data` is a `T::Data` from
+        // `into_foreign()`, live while `private` is.
+        Some(unsafe { T::Data::borrow(private.data) })
     }
 
     extern "C" fn direct_access_callback(
@@ -467,24 +529,33 @@ impl<T: Operations> Device<T> {
         pfn: *mut usize,
     ) -> isize {
         // SAFETY: Called by the DAX core on a device of this type.
-        let Some(data) = (unsafe { Self::data(dax) }) else {
-            return ENXIO.to_errno() as isize;
+        let Some(private) = (unsafe { Self::private(dax) }) else {
+            return errno_isize(ENXIO);
         };
+        // SAFETY: By the type invariant of `Private`, `data` is a live `T::Data`.
+        let data = unsafe { T::Data::borrow(private.data) };
         let nr = usize::try_from(nr_pages).unwrap_or(0);
-        match T::direct_access(data, pgoff as u64, nr, AccessMode::from_raw(mode)) {
-            Ok(a) => {
+        let mode = AccessMode::from_raw(mode);
+        // The answer is pages of the mapping the device holds: the addresses are computed here.
+        let answer = T::direct_access(data, u64::from_safe_cast(pgoff), nr, mode)
+            .and_then(|a| a.resolve(&private.mem));
+        match answer {
+            Ok((addr, frame, n)) => {
+                let Ok(frame) = usize::try_from(frame) else {
+                    return errno_isize(ERANGE);
+                };
                 // SAFETY: The out pointers are NULL or valid for writes, per the C contract.
                 unsafe {
                     if !kaddr.is_null() {
-                        *kaddr = a.addr;
+                        *kaddr = addr;
                     }
                     if !pfn.is_null() {
-                        *pfn = a.pfn as usize;
+                        *pfn = frame;
                     }
                 }
-                a.nr_pages as isize
+                isize::try_from(n).unwrap_or(isize::MAX)
             }
-            Err(e) => e.to_errno() as isize,
+            Err(e) => errno_isize(e),
         }
     }
 
@@ -524,7 +595,7 @@ impl<T: Operations> Device<T> {
         let Some(data) = (unsafe { Self::data(dax) }) else {
             return ENXIO.to_errno();
         };
-        match T::zero_page_range(data, pgoff as u64, nr_pages) {
+        match T::zero_page_range(data, u64::from_safe_cast(pgoff), nr_pages) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -553,7 +624,7 @@ impl<T: Operations> Device<T> {
         // SAFETY: `iter` is a valid source iterator for the duration of the call.
         let iter = unsafe { IovIterSource::from_raw(iter) };
         let before = iter.len();
-        let done = op(data, pgoff as u64, addr, bytes, iter);
+        let done = op(data, u64::from_safe_cast(pgoff), addr, bytes, iter);
         let taken = before.saturating_sub(iter.len());
         if taken > done {
             // SAFETY: The `taken - done` bytes given back were taken from `iter` during this
@@ -590,13 +661,20 @@ impl<T: Operations> Device<T> {
         let iter = unsafe { IovIterDest::from_raw(iter) };
         // The device bytes of the read: `addr` is in page `pgoff`, and the device's pages are
         // mapped whole.
-        let start = (pgoff as u64)
+        let start = u64::from_safe_cast(pgoff)
             .saturating_mul(u64::from_safe_cast(PAGE_SIZE))
             .saturating_add(u64::from_safe_cast(addr.addr() % PAGE_SIZE));
         let range = start..start.saturating_add(u64::from_safe_cast(bytes));
         // SAFETY: `z` is NULL or valid for the duration of the call, per the C contract.
         let mut zeroed = unsafe { Zeroed::from_raw(z, range) };
-        T::recovery_copy_to_iter(data, pgoff as u64, addr, bytes, iter, &mut zeroed)
+        T::recovery_copy_to_iter(
+            data,
+            u64::from_safe_cast(pgoff),
+            addr,
+            bytes,
+            iter,
+            &mut zeroed,
+        )
     }
 
     extern "C" fn recovery_copy_from_iter_callback(
@@ -613,13 +691,19 @@ impl<T: Operations> Device<T> {
     }
 }
 
+/// Returns `e` as the negative `isize` the DAX core takes for an error.
+fn errno_isize(e: Error) -> isize {
+    isize::try_from(e.to_errno()).unwrap_or(isize::MIN)
+}
+
 impl<T: Operations> Drop for Device<T> {
     fn drop(&mut self) {
         self.kill();
         // SAFETY: The device is killed: no operation runs or will run, so the private data can
-        // be reclaimed; then the reference from `alloc_dax()` is put.
+        // be reclaimed (by the type invariant it came from `KBox::into_raw()`); then the
+        // reference from `alloc_dax()` is put.
         unsafe {
-            drop(T::Data::from_foreign(self.private));
+            drop(KBox::from_raw(self.private.as_ptr()));
             bindings::put_dax(self.ptr.as_ptr());
         }
         // SAFETY: The host was removed by `kill`; the reference to its device was taken in `new`.

@@ -26,7 +26,8 @@ use crate::{bindings, error::from_err_ptr, types::Opaque};
 ///
 /// With `CONFIG_FAULT_INJECTION_DEBUG_FS`, `attr` is initialized with the kernel's defaults (never
 /// fail) and `dir` is its debugfs directory, which holds a `u64` file for `param` if the point has
-/// a parameter; the directory is removed when the point is dropped.
+/// a parameter, or NULL if debugfs could not make one; the directory is removed when the point
+/// is dropped.
 ///
 /// # Examples
 ///
@@ -75,8 +76,10 @@ impl FaultAttr {
                         core::ptr::null_mut(),
                         attr,
                     );
-                    let dir = from_err_ptr(dir)?;
-                    if let Some(param) = param {
+                    // Without debugfs (turned off at boot, say) the point has no files and never
+                    // fails, as the C drivers' points: the driver works on.
+                    let dir = from_err_ptr(dir).unwrap_or(core::ptr::null_mut());
+                    if let (Some(param), false) = (param, dir.is_null()) {
                         bindings::debugfs_create_u64(param.as_char_ptr(), 0o600, dir, p);
                     }
                     (&raw mut (*slot).dir).write(dir);
@@ -99,7 +102,9 @@ impl FaultAttr {
     pub fn should_fail(&self, size: usize) -> bool {
         #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
         // SAFETY: By the type invariant `attr` is initialized.
-        return unsafe { bindings::should_fail(self.attr.get(), size as isize) };
+        return unsafe {
+            bindings::should_fail(self.attr.get(), isize::try_from(size).unwrap_or(isize::MAX))
+        };
         #[cfg(not(CONFIG_FAULT_INJECTION_DEBUG_FS))]
         {
             let _ = size;
@@ -111,8 +116,10 @@ impl FaultAttr {
     #[inline]
     pub fn param(&self) -> u64 {
         #[cfg(CONFIG_FAULT_INJECTION_DEBUG_FS)]
-        // SAFETY: `param` is an initialized, aligned `u64`; debugfs writes it whole.
-        return unsafe { core::ptr::read_volatile(self.param.get()) };
+        // SAFETY: `param` is an initialized, aligned `u64` that lives as long as `self`; debugfs
+        // writes it whole (one store of a `u64`) while tests set it, so it is read atomically.
+        return unsafe { crate::sync::atomic::Atomic::from_ptr(self.param.get()) }
+            .load(crate::sync::atomic::Relaxed);
         #[cfg(not(CONFIG_FAULT_INJECTION_DEBUG_FS))]
         0
     }

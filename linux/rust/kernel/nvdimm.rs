@@ -17,7 +17,7 @@ use crate::{
     block::{badblocks::BadBlocks, bio::Bio},
     device, driver,
     error::{from_err_ptr, from_result, to_result},
-    mm::memremap::PagemapConfig,
+    mm::memremap::{PagemapConfig, PmemRange},
     prelude::*,
     sync::aref::{ARef, AlwaysRefCounted},
     types::Opaque,
@@ -25,12 +25,31 @@ use crate::{
 };
 use core::{marker::PhantomData, ptr::NonNull};
 
-/// Which devices a driver binds to: the C `ND_DRIVER_*` bits.
-pub mod types {
+/// Which devices a driver binds to: a set of the C `ND_DRIVER_NAMESPACE_*` bits.
+///
+/// Only namespace types can be named: a driver of [`Driver`] is handed its devices as namespaces
+/// (or their pfn and btt personalities) whose parent is a region, which a DIMM or region device
+/// is not.
+///
+/// ```compile_fail
+/// use kernel::nvdimm::Types;
+///
+/// // A DIMM is not a namespace: no `Types` names it.
+/// const DIMM: Types = Types(1 << kernel::bindings::ND_DEVICE_DIMM);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Types(usize);
+
+impl Types {
     /// Legacy persistent memory namespaces (e820, `memmap=`).
-    pub const NAMESPACE_IO: u64 = 1 << crate::bindings::ND_DEVICE_NAMESPACE_IO;
+    pub const NAMESPACE_IO: Self = Self(1 << bindings::ND_DEVICE_NAMESPACE_IO);
     /// Label-backed persistent memory namespaces (ACPI NFIT).
-    pub const NAMESPACE_PMEM: u64 = 1 << crate::bindings::ND_DEVICE_NAMESPACE_PMEM;
+    pub const NAMESPACE_PMEM: Self = Self(1 << bindings::ND_DEVICE_NAMESPACE_PMEM);
+
+    /// Returns the types of `self` and of `other`.
+    pub const fn or(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
 }
 
 /// What libnvdimm tells a bound driver ([`Driver::notify`]).
@@ -47,8 +66,8 @@ pub trait Driver: Send {
     /// The driver's data for a bound device.
     type Data: Send + Sync;
 
-    /// The devices the driver binds to (see [`types`]).
-    const TYPES: u64;
+    /// The devices the driver binds to (see [`Types`]).
+    const TYPES: Types;
 
     /// Binds to `dev`.
     fn probe(dev: &Device<device::Core<'_>>) -> Result<Self::Data>;
@@ -86,7 +105,7 @@ unsafe impl<T: Driver + 'static> driver::RegistrationOps for Adapter<T> {
         unsafe {
             let drv = reg.get();
             (*drv).drv.name = name.as_char_ptr();
-            (*drv).type_ = T::TYPES as usize;
+            (*drv).type_ = T::TYPES.0;
             (*drv).probe = Some(Self::probe_callback);
             (*drv).remove = Some(Self::remove_callback);
             (*drv).shutdown = Some(Self::shutdown_callback);
@@ -271,15 +290,22 @@ impl<'a> Device<device::Core<'a>> {
 
     /// Returns the region of the device.
     pub fn region(&self) -> ARef<Region> {
-        // SAFETY: An nvdimm bus device's parent is its region, valid while the device is (the
-        // device holds a reference to its parent).
+        // SAFETY: The device is bound to a namespace driver, which only binds namespaces and their
+        // personalities ([`Types`] names no other kind of device): their parent is a region,
+        // valid while the device is (a device holds a reference to its parent).
         let region = unsafe { &*bindings::to_nd_region((*self.raw()).parent).cast::<Region>() };
         region.into()
     }
 
-    /// Returns a reference-counted handle to the device, for operations that outlive probe.
-    pub fn handle(&self) -> Handle {
-        Handle(self.as_ref().into())
+    /// Returns a reference-counted handle to the device, for operations that outlive probe on
+    /// the memory of `ns`, the device's namespace.
+    pub fn handle(&self, ns: &Namespace) -> Handle {
+        let (start, size) = ns.resource();
+        Handle {
+            dev: self.as_ref().into(),
+            start,
+            size,
+        }
     }
 
     /// Returns the NUMA node of the device.
@@ -288,35 +314,67 @@ impl<'a> Device<device::Core<'a>> {
         unsafe { bindings::dev_to_node(self.raw()) }
     }
 
-    /// Enables raw access to `ns` for the duration of the binding, keeping `reserve` bytes of
-    /// info block (`devm_namespace_enable()`).
-    pub fn namespace_enable(&self, ns: &Namespace, reserve: u64) -> Result {
-        // SAFETY: Both are valid; the enablement is released with the binding.
-        to_result(unsafe { bindings::devm_namespace_enable(self.raw(), ns.raw(), reserve) })
+    /// Enables raw access to `ns`, keeping `reserve` bytes of info block
+    /// (`devm_namespace_enable()`), until the returned guard is dropped
+    /// (`devm_namespace_disable()`). Raw access is what [`Device::probe_personality`] and
+    /// [`Device::setup_pfn`] read the namespace's info blocks through: they take the guard, so
+    /// that they cannot run on a namespace that is not enabled.
+    ///
+    /// ```compile_fail
+    /// use kernel::{device::Core, nvdimm::{self, Device, Namespace}};
+    ///
+    /// fn probe(dev: &Device<Core<'_>>, ns: &Namespace) -> Result {
+    ///     let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+    ///     drop(raw);
+    ///     // The namespace is no longer mapped: its info blocks cannot be read.
+    ///     dev.probe_personality(raw)?;
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn namespace_enable<'b>(
+        &'b self,
+        ns: &'b Namespace,
+        reserve: u64,
+    ) -> Result<RawNamespace<'b>> {
+        // SAFETY: Both are valid; the enablement is undone by the guard, or released with the
+        // binding.
+        to_result(unsafe { bindings::devm_namespace_enable(self.raw(), ns.raw(), reserve) })?;
+        // INVARIANT: Enabled above for `self`.
+        Ok(RawNamespace {
+            dev: self.raw(),
+            ns,
+            _dev: PhantomData,
+        })
     }
 
-    /// Disables raw access to `ns` again (`devm_namespace_disable()`).
-    pub fn namespace_disable(&self, ns: &Namespace) {
-        // SAFETY: Both are valid.
-        unsafe { bindings::devm_namespace_disable(self.raw(), ns.raw()) };
-    }
-
-    /// Looks for a personality (btt, pfn, dax) on the raw, enabled namespace `ns`: if one is
-    /// found, it claims the namespace and probes on its own device.
-    pub fn probe_personality(&self, ns: &Namespace) -> Result<Personality> {
-        // SAFETY: Both are valid and the namespace is enabled.
-        if unsafe { bindings::nd_btt_probe(self.raw(), ns.raw()) } == 0 {
-            return Ok(Personality::Claimed);
+    /// Looks for a personality (btt, pfn, dax) on the raw, enabled namespace `raw`: if one is
+    /// found, it claims the namespace and probes on its own device; the namespace then stays
+    /// enabled until the probe of this device fails (return `ENXIO`), as the C drivers leave it.
+    ///
+    /// Returns the guard back if no personality claimed the namespace.
+    pub fn probe_personality<'b>(&self, raw: RawNamespace<'b>) -> Result<Option<RawNamespace<'b>>> {
+        if raw.dev != self.raw() {
+            return Err(EINVAL);
+        }
+        let ns = raw.ns.raw();
+        // SAFETY: Both are valid and the namespace is enabled (type invariant of `raw`).
+        if unsafe { bindings::nd_btt_probe(self.raw(), ns) } == 0 {
+            core::mem::forget(raw);
+            return Ok(None);
         }
         for probe in [bindings::nd_pfn_probe, bindings::nd_dax_probe] {
             // SAFETY: As above.
-            match unsafe { probe(self.raw(), ns.raw()) } {
-                0 => return Ok(Personality::Claimed),
+            match unsafe { probe(self.raw(), ns) } {
+                0 => {
+                    // The binding's devres undoes the enablement, as in C.
+                    core::mem::forget(raw);
+                    return Ok(None);
+                }
                 e if e == EOPNOTSUPP.to_errno() => return Err(EOPNOTSUPP),
                 _ => {}
             }
         }
-        Ok(Personality::None)
+        Ok(Some(raw))
     }
 
     /// Attaches the btt (sector mode) driver to `ns`, for a [`Kind::Btt`] device; it is
@@ -342,34 +400,27 @@ impl<'a> Device<device::Core<'a>> {
     }
 
     /// Sets `pgmap` up for the memmap of a [`Kind::Pfn`] device (`nvdimm_setup_pfn()`) and
-    /// returns the layout of its data. `ns` must be enabled.
-    pub fn setup_pfn(&self, pgmap: &mut PagemapConfig) -> Result<PfnLayout> {
-        if self.kind() != Kind::Pfn {
+    /// returns the layout of its data, read from its info block through `raw`.
+    ///
+    /// The layout is returned here only: the info block is the device's, which may free it once
+    /// the binding ends. Keep it.
+    pub fn setup_pfn(
+        &self,
+        raw: &RawNamespace<'_>,
+        pgmap: &mut PagemapConfig,
+    ) -> Result<PfnLayout> {
+        if self.kind() != Kind::Pfn || raw.dev != self.raw() {
             return Err(EINVAL);
         }
         // SAFETY: The device is a pfn device.
         let nd_pfn = unsafe { bindings::to_nd_pfn(self.raw()) };
-        // SAFETY: `nd_pfn` and `pgmap` are valid.
+        // SAFETY: `nd_pfn` and `pgmap` are valid, and the namespace is enabled (type invariant of
+        // `raw`).
         to_result(unsafe { bindings::nvdimm_setup_pfn(nd_pfn, pgmap.as_raw()) })?;
-        // SAFETY: A successful setup validated and kept the info block in `pfn_sb`.
+        // SAFETY: A successful setup validated and kept the info block in `pfn_sb`, which lives
+        // while the device is bound, as it is now.
         let sb = unsafe { &*(*nd_pfn).pfn_sb };
         Ok(PfnLayout {
-            data_offset: u64::from_le(sb.dataoff),
-            start_pad: u32::from_le(sb.start_pad).into(),
-            end_trunc: u32::from_le(sb.end_trunc).into(),
-        })
-    }
-
-    /// Returns the layout of a [`Kind::Pfn`] device set up by [`Device::setup_pfn`].
-    pub fn pfn_layout(&self) -> Option<PfnLayout> {
-        if self.kind() != Kind::Pfn {
-            return None;
-        }
-        // SAFETY: The device is a pfn device.
-        let nd_pfn = unsafe { bindings::to_nd_pfn(self.raw()) };
-        // SAFETY: `nd_pfn` is valid; `pfn_sb` is NULL until the device is set up.
-        let sb = unsafe { (*nd_pfn).pfn_sb.as_ref()? };
-        Some(PfnLayout {
             data_offset: u64::from_le(sb.dataoff),
             start_pad: u32::from_le(sb.start_pad).into(),
             end_trunc: u32::from_le(sb.end_trunc).into(),
@@ -383,24 +434,47 @@ impl<'a> Device<device::Core<'a>> {
         unsafe { bindings::pmem_should_map_pages(self.raw()) }
     }
 
-    /// Reserves the physical range `start..start + len` for the driver until the binding ends.
-    pub fn request_mem_region(&self, start: u64, len: u64) -> Result {
-        // SAFETY: The device and its name are valid for the duration of the binding, during
-        // which the devres-managed region lives.
+    /// Reserves the memory of `ns`, the device's namespace, for the driver until the binding
+    /// ends, and returns it, to be mapped ([`PmemMapping`](crate::mm::memremap::PmemMapping)).
+    /// Fails with `EBUSY` if something else holds it.
+    pub fn request_mem_region(&self, ns: &Namespace) -> Result<PmemRange> {
+        let (start, len) = ns.resource();
+        let size = usize::try_from(len)?;
+        // SAFETY: The device, the namespace and its name are valid for the duration of the
+        // binding, during which the devres-managed region lives.
         let res = unsafe {
             bindings::__devm_request_region(
                 self.raw(),
                 &raw mut bindings::iomem_resource,
                 start,
                 len,
-                bindings::dev_name(self.raw()),
+                bindings::dev_name(&raw const (*ns.raw()).dev),
             )
         };
         if res.is_null() {
-            Err(EBUSY)
-        } else {
-            Ok(())
+            return Err(EBUSY);
         }
+        // SAFETY: The range is the namespace's persistent memory, which libnvdimm hands this
+        // device, and which was reserved for it above.
+        Ok(unsafe { PmemRange::new(start, size) })
+    }
+}
+
+/// Raw access to a namespace, from [`Device::namespace_enable`]; disabled when dropped.
+///
+/// # Invariants
+///
+/// `ns` is enabled for raw access (`devm_namespace_enable()`) on `dev`'s behalf.
+pub struct RawNamespace<'a> {
+    dev: *mut bindings::device,
+    ns: &'a Namespace,
+    _dev: PhantomData<&'a bindings::device>,
+}
+
+impl Drop for RawNamespace<'_> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the namespace is enabled for `dev`.
+        unsafe { bindings::devm_namespace_disable(self.dev, self.ns.raw()) };
     }
 }
 
@@ -418,8 +492,11 @@ pub fn info_block_reserve() -> u64 {
 #[repr(transparent)]
 pub struct Namespace(Opaque<bindings::nd_namespace_common>);
 
+/// The bytes of a disk's name, with its NUL.
+const DISK_NAME_LEN: usize = crate::num::casts::u32_as_usize(bindings::DISK_NAME_LEN);
+
 /// The name of a namespace's disk, for instance `pmem0` or `pmem0.1`.
-pub struct DiskName([u8; bindings::DISK_NAME_LEN as usize]);
+pub struct DiskName([u8; DISK_NAME_LEN]);
 
 impl DiskName {
     /// Returns the name.
@@ -450,20 +527,29 @@ impl Namespace {
 
     /// Returns the name of the namespace's disk (`nvdimm_namespace_disk_name()`).
     pub fn disk_name(&self) -> DiskName {
-        let mut name = DiskName([0; bindings::DISK_NAME_LEN as usize]);
+        let mut name = DiskName([0; DISK_NAME_LEN]);
         // SAFETY: The namespace is valid; the buffer has `DISK_NAME_LEN` bytes.
         unsafe { bindings::nvdimm_namespace_disk_name(self.raw(), name.0.as_mut_ptr().cast()) };
         name
     }
 }
 
-/// A reference-counted nvdimm bus device (see [`Device::handle`]).
-pub struct Handle(ARef<device::Device>);
+/// A reference-counted nvdimm bus device (see [`Device::handle`]), with the memory of its
+/// namespace.
+///
+/// # Invariants
+///
+/// `start..start + size` is the physical range of the namespace of `dev`.
+pub struct Handle {
+    dev: ARef<device::Device>,
+    start: u64,
+    size: u64,
+}
 
 impl Handle {
     /// Returns the generic device.
     pub fn device(&self) -> &device::Device {
-        &self.0
+        &self.dev
     }
 
     /// Returns whether the bus can clear poison (`nvdimm_can_clear_poison()`): through a
@@ -471,27 +557,60 @@ impl Handle {
     /// commands but no clear-error cannot: writing over its poison does not remove it.
     pub fn can_clear_poison(&self) -> bool {
         // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus.
-        unsafe { bindings::nvdimm_can_clear_poison(self.0.as_raw()) }
+        unsafe { bindings::nvdimm_can_clear_poison(self.dev.as_raw()) }
     }
 
-    /// Clears the poison of `len` bytes at physical address `phys` through the bus's
-    /// clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list of bad
-    /// ranges.
+    /// Clears the poison of `len` bytes at byte `offset` of the device's namespace through the
+    /// bus's clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list
+    /// of bad ranges. Other memory on the bus (another namespace's) cannot be named.
     ///
     /// Returns the bytes cleared: fewer than `len` (0 included) if the bus cleared part or
-    /// none, for instance because it has no clear-error command.
-    pub fn clear_poison(&self, phys: u64, len: u32) -> Result<u64> {
-        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus.
-        let cleared = unsafe { bindings::nvdimm_clear_poison(self.0.as_raw(), phys, len) };
+    /// none, for instance because it has no clear-error command. Fails with `ERANGE` if the
+    /// range is not in the namespace.
+    pub fn clear_poison(&self, offset: u64, len: u32) -> Result<u64> {
+        let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
+        // in its namespace (type invariant).
+        let cleared = unsafe { bindings::nvdimm_clear_poison(self.dev.as_raw(), phys, len) };
         if cleared < 0 {
-            return Err(Error::from_errno(cleared as i32));
+            return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
         }
-        Ok(cleared as u64)
+        Ok(u64::try_from(cleared)?)
     }
 }
 
+/// Returns `offset` if the `len` bytes from there lie in a namespace of `size` bytes.
+fn namespace_span(size: u64, offset: u64, len: u32) -> Option<u64> {
+    let end = offset.checked_add(u64::from(len))?;
+    (end <= size).then_some(offset)
+}
+
 /// A btt attachment, detached when dropped (see [`Device::attach_btt`]).
-pub struct BttAttachment(#[expect(dead_code)] ARef<device::Device>);
+///
+/// # Invariants
+///
+/// The device is a btt device with a btt attached.
+pub struct BttAttachment(ARef<device::Device>);
+
+impl BttAttachment {
+    /// Fills the known-bad list of the btt's namespace with the bus's known poison in it
+    /// (`nvdimm_badblocks_populate()`), as the btt reads it, after the bus learned of new poison
+    /// ([`Event::RevalidatePoison`]).
+    pub fn revalidate_poison(&self) {
+        // SAFETY: By the type invariant the device is a btt device; its namespace and the
+        // namespace's region live while the btt is attached.
+        unsafe {
+            let ndns = (*bindings::to_nd_btt(self.0.as_raw())).ndns;
+            let nsio = bindings::to_nd_namespace_io(&raw const (*ndns).dev);
+            let region = bindings::to_nd_region((*ndns).dev.parent);
+            let range = bindings::range {
+                start: (*nsio).res.start,
+                end: (*nsio).res.end,
+            };
+            bindings::nvdimm_badblocks_populate(region, &raw mut (*nsio).bb, &range);
+        }
+    }
+}
 
 impl Drop for BttAttachment {
     fn drop(&mut self) {
@@ -557,7 +676,7 @@ impl Region {
     pub fn flush_bio(&self, bio: Bio) -> Flush {
         // SAFETY: The region and the bio are valid.
         let ret = unsafe { bindings::nvdimm_flush(self.raw(), bio.as_raw()) };
-        if ret == bindings::NVDIMM_FLUSH_ASYNC as i32 {
+        if u32::try_from(ret) == Ok(bindings::NVDIMM_FLUSH_ASYNC) {
             // The region took over the bio: it ends it once the flush is done.
             let _ = bio.into_raw();
             Flush::Async
@@ -604,5 +723,21 @@ impl Region {
     ) {
         // SAFETY: The disk is valid.
         unsafe { bindings::nvdimm_check_and_set_ro(disk.as_raw()) };
+    }
+}
+
+#[macros::kunit_tests(rust_kernel_nvdimm)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_poison_stays_in_the_namespace() {
+        // Inside, up to the last byte.
+        assert_eq!(namespace_span(8192, 0, 4096), Some(0));
+        assert_eq!(namespace_span(8192, 4096, 4096), Some(4096));
+        // Past the end, or wrapping around: another namespace's memory, or anything.
+        assert_eq!(namespace_span(8192, 4096, 4097), None);
+        assert_eq!(namespace_span(8192, 8192, 1), None);
+        assert_eq!(namespace_span(8192, u64::MAX, 2), None);
     }
 }

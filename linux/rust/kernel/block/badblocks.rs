@@ -22,7 +22,7 @@ use pin_init::{pin_data, pinned_drop, PinInit};
 pub const MAX_ENTRIES: usize = bindings::MAX_BADBLOCKS;
 
 /// The most sectors one entry of a [`BadBlocks`] list covers.
-pub const MAX_RANGE_SECTORS: u64 = bindings::BB_MAX_LEN as u64;
+pub const MAX_RANGE_SECTORS: u64 = crate::num::casts::u32_as_u64(bindings::BB_MAX_LEN);
 
 /// A range of known-bad sectors, as found by [`BadBlocks::check`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -228,10 +228,20 @@ impl BadBlocks {
     /// returned.
     #[inline]
     pub fn count(&self) -> usize {
-        // SAFETY: By the type invariant `inner` is initialized; a volatile read of an aligned
-        // `int` cannot tear, and the value is only used as a hint.
-        let count = unsafe { core::ptr::read_volatile(&raw const (*self.inner.get()).count) };
+        // SAFETY: By the type invariant `inner` is initialized, so `count` is a valid, aligned
+        // `int` for as long as `self` lives. C changes it under the list's seqlock and reads it
+        // without the lock as a hint, as here: an atomic load (C's `READ_ONCE()`), which cannot
+        // tear.
+        let count =
+            unsafe { crate::sync::atomic::Atomic::from_ptr(&raw mut (*self.inner.get()).count) }
+                .load(crate::sync::atomic::Relaxed);
         usize::try_from(count).unwrap_or(0)
+    }
+
+    /// Wakes the pollers of the list's sysfs file, if it has one, after the list was changed
+    /// behind its back (by a bus filling it in, as `nvdimm_badblocks_populate()` does).
+    pub fn notify_changed(&self) {
+        self.notify();
     }
 
     /// Returns `true` if the list has no entries.

@@ -4,7 +4,7 @@
 //!
 //! A driver of memory-like storage completes I/O synchronously, in the submitter's context, and
 //! gains nothing from request queues: it takes each `struct bio` as it is submitted
-//! ([`Operations::submit_bio`]), moves its data segment by segment ([`Bio::segments`],
+//! ([`Operations::submit_bio`]), moves its data segment by segment ([`Bio::data`],
 //! [`Segment`]) and ends it ([`Bio::end`]). Its disk is built by the same [`GenDiskBuilder`] as
 //! a blk-mq disk, with [`GenDiskBuilder::build_bio`], set up as a [`NewDisk`] (a DAX device is
 //! hosted on it then) and added, which makes it a [`Disk`].
@@ -17,14 +17,25 @@
 //! A bio's data is walked segment by segment; a segment's bytes are copied by the medium's own
 //! copy methods (for persistent memory, `PmemMapping::write_segment` and `read_mc_segment`),
 //! never through a slice of the bio's pages, which may be user memory another thread writes.
+//! The segments carry the bio's direction ([`Read`], [`Write`]): the data of a write bio is
+//! only ever read, that of a read bio only written.
 //!
 //! ```
-//! use kernel::block::bio::Bio;
+//! use kernel::block::bio::{Bio, Data};
 //!
 //! /// The bytes a bio moves, and the first sector it moves them to or from.
 //! fn extent(bio: &Bio) -> (usize, Option<u64>) {
-//!     let first = bio.segments().next().map(|seg| seg.sector());
-//!     (bio.segments().map(|seg| seg.len()).sum(), first)
+//!     match bio.data() {
+//!         Some(Data::Read(segs)) => {
+//!             let first = segs.clone().next().map(|seg| seg.sector());
+//!             (segs.map(|seg| seg.len()).sum(), first)
+//!         }
+//!         Some(Data::Write(segs)) => {
+//!             let first = segs.clone().next().map(|seg| seg.sector());
+//!             (segs.map(|seg| seg.len()).sum(), first)
+//!         }
+//!         None => (0, None),
+//!     }
 //! }
 //! ```
 
@@ -32,7 +43,7 @@ use super::{badblocks::BadBlocks, mq::gen_disk::GenDiskBuilder, SECTOR_SHIFT};
 use crate::{
     bindings, device,
     error::{from_err_ptr, to_result},
-    fmt::{self, Write},
+    fmt::{self, Write as _},
     num::casts::FromSafeCast,
     page::PAGE_SIZE,
     prelude::*,
@@ -144,18 +155,32 @@ impl Bio {
         ptr
     }
 
-    /// Returns the bio's data segments, each within one page; none if it carries no data (see
-    /// [`Bio::has_data`]).
+    /// Returns the bio's data segments, each within one page, typed by the bio's direction;
+    /// `None` if it carries no data (see [`Bio::has_data`]).
     #[inline]
-    pub fn segments(&self) -> Segments<'_> {
-        // SAFETY: By the type invariant the bio is valid.
-        let mut iter = unsafe { (*self.ptr.as_ptr()).bi_iter };
+    pub fn data(&self) -> Option<Data<'_>> {
         if !self.has_data() {
-            // INVARIANT: Nothing is left to walk.
-            iter.bi_size = 0;
+            return None;
         }
-        // INVARIANT: A bio with data has the vector its iterator walks.
-        Segments { bio: self, iter }
+        Some(if self.is_write() {
+            Data::Write(self.segments())
+        } else {
+            Data::Read(self.segments())
+        })
+    }
+
+    /// Returns the bio's data segments, in direction `D`, which the caller checked.
+    #[inline]
+    fn segments<D: Direction>(&self) -> Segments<'_, D> {
+        // SAFETY: By the type invariant the bio is valid.
+        let iter = unsafe { (*self.ptr.as_ptr()).bi_iter };
+        // INVARIANT: The bio has data (checked by the caller), so it has the vector its iterator
+        // walks.
+        Segments {
+            bio: self,
+            iter,
+            _dir: PhantomData,
+        }
     }
 
     /// Starts I/O accounting for the bio if the disk's queue asks for it; the returned token
@@ -215,7 +240,36 @@ impl Drop for IoAcct<'_> {
     }
 }
 
-/// The data segments of a [`Bio`], from [`Bio::segments`].
+/// The direction of a [`Bio`]'s data, as its [`Segment`]s carry it: [`Read`] or [`Write`].
+pub trait Direction: private::Sealed {}
+
+/// The data of a read [`Bio`]: the driver writes the segments, never reads them.
+pub enum Read {}
+
+/// The data of a write [`Bio`]: the driver reads the segments, never writes them (they may be
+/// the zero page, or pages a file maps).
+pub enum Write {}
+
+impl Direction for Read {}
+impl Direction for Write {}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for super::Read {}
+    impl Sealed for super::Write {}
+}
+
+/// The data of a [`Bio`], by direction, from [`Bio::data`].
+pub enum Data<'a> {
+    /// A read: the segments are filled.
+    Read(Segments<'a, Read>),
+    /// A write: the segments are taken.
+    Write(Segments<'a, Write>),
+}
+
+/// The data segments of a [`Bio`], from [`Bio::data`].
+///
+/// Empty entries of the bio's vector are walked past, as C's iterator does.
 ///
 /// This is C's `bio_for_each_segment()`, written out (`bio_iter_iovec()` and
 /// `bio_advance_iter_single()` are inline C, and calling them out of line for every page costs
@@ -226,26 +280,47 @@ impl Drop for IoAcct<'_> {
 /// `iter` is the bio's iterator (`bi_iter`) or advanced from it by whole segments, and the bio
 /// has data unless `iter.bi_size` is 0: while bytes are left, `iter.bi_idx` indexes an entry of
 /// the bio's vector (`bi_io_vec`), with `iter.bi_offset` bytes of it done.
-pub struct Segments<'a> {
+pub struct Segments<'a, D: Direction> {
     bio: &'a Bio,
     iter: bindings::bvec_iter,
+    _dir: PhantomData<D>,
 }
 
-impl<'a> Iterator for Segments<'a> {
-    type Item = Segment<'a>;
+impl<D: Direction> Clone for Segments<'_, D> {
+    fn clone(&self) -> Self {
+        Self {
+            bio: self.bio,
+            iter: self.iter,
+            _dir: PhantomData,
+        }
+    }
+}
+
+impl<'a, D: Direction> Iterator for Segments<'a, D> {
+    type Item = Segment<'a, D>;
 
     #[inline]
-    fn next(&mut self) -> Option<Segment<'a>> {
+    fn next(&mut self) -> Option<Segment<'a, D>> {
         let mut it = self.iter;
-        if it.bi_size == 0 {
-            return None;
-        }
-        // SAFETY: By the type invariants the bio is valid and, as bytes are left, entry
-        // `bi_idx` of its vector exists.
-        let bv = unsafe {
-            *(*self.bio.ptr.as_ptr())
-                .bi_io_vec
-                .add(usize::from_safe_cast(it.bi_idx))
+        // C's `bio_for_each_segment()` walks past an empty entry (its length-0 segment moves no
+        // bytes): so do we, rather than end the walk with bytes left.
+        let bv = loop {
+            if it.bi_size == 0 {
+                return None;
+            }
+            // SAFETY: By the type invariants the bio is valid and, as bytes are left, entry
+            // `bi_idx` of its vector exists.
+            let bv = unsafe {
+                *(*self.bio.ptr.as_ptr())
+                    .bi_io_vec
+                    .add(usize::from_safe_cast(it.bi_idx))
+            };
+            if bv.bv_len != it.bi_offset {
+                break bv;
+            }
+            // INVARIANT: The entry is done; bytes are left, so the vector has a next entry.
+            it.bi_idx = it.bi_idx.wrapping_add(1);
+            it.bi_offset = 0;
         };
         // C's `bvec_iter_bvec()`: the part of the entry left, up to the end of its page.
         let at = usize::from_safe_cast(bv.bv_offset.wrapping_add(it.bi_offset));
@@ -253,7 +328,7 @@ impl<'a> Iterator for Segments<'a> {
         let left = bv.bv_len.wrapping_sub(it.bi_offset).min(it.bi_size);
         let len = usize::from_safe_cast(left).min(PAGE_SIZE - offset);
         if len == 0 {
-            // Only a corrupt vector has an empty entry; stop rather than loop.
+            // Cannot be: the entry has bytes left, and so does the bio.
             return None;
         }
         let seg = Segment {
@@ -280,13 +355,13 @@ impl<'a> Iterator for Segments<'a> {
 
 /// A piece of a [`Bio`]'s data: `len` bytes within one page of memory, for the sectors from
 /// [`Segment::sector`].
-pub struct Segment<'a> {
+pub struct Segment<'a, D: Direction> {
     len: usize,
     sector: u64,
-    _bio: PhantomData<&'a Bio>,
+    _bio: PhantomData<(&'a Bio, D)>,
 }
 
-impl Segment<'_> {
+impl<D: Direction> Segment<'_, D> {
     /// Returns the first sector of the device the segment is for.
     #[inline]
     pub fn sector(&self) -> u64 {
@@ -515,5 +590,47 @@ impl<T: Operations> Drop for Disk<T> {
         }
         // The list goes after the file that reads it.
         drop(self.badblocks.take());
+    }
+}
+
+#[macros::kunit_tests(rust_kernel_bio)]
+mod tests {
+    use super::*;
+
+    /// Walks a read bio of 512-byte-aligned entries of `lens` bytes from sector 8, as a driver
+    /// does, and returns its segments' lengths and sectors.
+    fn walk(lens: &[u32]) -> KVec<(usize, u64)> {
+        let mut vec = KVec::new();
+        for &len in lens {
+            // SAFETY: All-zeroes is a valid `struct bio_vec` (a NULL page, never mapped here).
+            let mut bv: bindings::bio_vec = unsafe { core::mem::zeroed() };
+            bv.bv_len = len;
+            vec.push(bv, GFP_KERNEL).expect("allocation");
+        }
+        // SAFETY: All-zeroes is a valid `struct bio` (a read, `REQ_OP_READ` being 0).
+        let mut raw: bindings::bio = unsafe { core::mem::zeroed() };
+        raw.bi_io_vec = vec.as_mut_ptr();
+        raw.bi_iter.bi_size = lens.iter().sum();
+        raw.bi_iter.bi_sector = 8;
+        // Never submitted, so never ended: the walk only reads the bio and its vector.
+        let bio = ManuallyDrop::new(Bio {
+            ptr: NonNull::from(&mut raw),
+        });
+        let mut out = KVec::new();
+        if let Some(Data::Read(segs)) = bio.data() {
+            for seg in segs {
+                out.push((seg.len(), seg.sector()), GFP_KERNEL)
+                    .expect("allocation");
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn empty_entries_are_walked_past() {
+        // C's walk moves every byte: the entries after an empty one are not lost.
+        assert_eq!(&walk(&[512, 0, 1024, 0])[..], &[(512, 8), (1024, 9)]);
+        assert_eq!(&walk(&[0, 512])[..], &[(512, 8)]);
+        assert_eq!(&walk(&[1024])[..], &[(1024, 8)]);
     }
 }

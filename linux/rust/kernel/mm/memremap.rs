@@ -19,9 +19,10 @@
 //! [`include/linux/libnvdimm.h`](srctree/include/linux/libnvdimm.h)
 
 use crate::ffi::c_ulong;
+use crate::num::casts::{u32_as_usize, FromSafeCast};
 use crate::{
     bindings,
-    block::bio::Segment,
+    block::bio::{self, Segment},
     error::to_result,
     iov::{IovIterDest, IovIterSource},
     page::PAGE_SIZE,
@@ -122,8 +123,9 @@ impl<T: PagemapOps> Pagemap<T> {
     };
 
     /// Maps `config` on NUMA node `nid` (or `NUMA_NO_NODE`, -1) for fsdax, reporting memory
-    /// failures to `handler`.
-    pub fn new(config: PagemapConfig, nid: i32, handler: T) -> impl PinInit<Self, Error> {
+    /// failures to `handler`. Private: [`PmemMapping::with_pages`] checks first that the range
+    /// is memory the caller owns.
+    fn new(config: PagemapConfig, nid: i32, handler: T) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
             // SAFETY: `slot` is valid for writes; the fields are written before use.
             let pgmap = unsafe { Opaque::cast_into(&raw const (*slot).pgmap) };
@@ -168,10 +170,11 @@ impl<T: PagemapOps> Pagemap<T> {
         // If memory failure succeeds, the machine check handler takes the pages out of the direct
         // map (`set_mce_nospec()`): from now on, the copies look before they use it.
         this.mf_seen.store(true, Relaxed);
-        match this
-            .handler
-            .memory_failure(pfn as u64, nr_pages as u64, mf_flags)
-        {
+        match this.handler.memory_failure(
+            u64::from_safe_cast(pfn),
+            u64::from_safe_cast(nr_pages),
+            mf_flags,
+        ) {
             Ok(()) => 0,
             Err(e) => e.to_errno(),
         }
@@ -184,6 +187,72 @@ impl<T: PagemapOps> PinnedDrop for Pagemap<T> {
         // SAFETY: By the type invariant the pagemap is mapped; it is unmapped once.
         unsafe { bindings::memunmap_pages(self.pgmap.get()) };
     }
+}
+
+/// The `memremap()` flags of persistent memory on this platform.
+const MEMREMAP_PMEM: c_ulong = bindings::ARCH_MEMREMAP_PMEM;
+
+/// The size of a page, as physical addresses count.
+const PAGE_BYTES: u64 = crate::num::casts::usize_as_u64(PAGE_SIZE);
+
+/// A physical range of persistent memory that belongs to its holder: what a [`PmemMapping`] maps.
+///
+/// A bus abstraction hands one out for the memory it gives a driver, once reserved for it (for
+/// instance `nvdimm::Device::request_mem_region`); a driver cannot name any other physical
+/// address, such as the kernel's own memory.
+///
+/// # Invariants
+///
+/// The `len` bytes at physical address `start` are persistent memory (not memory the kernel
+/// allocates from), reserved for the holder, which nothing else maps for its own use.
+pub struct PmemRange {
+    start: u64,
+    len: usize,
+}
+
+impl PmemRange {
+    /// Wraps the `len` bytes at physical address `start`.
+    ///
+    /// # Safety
+    ///
+    /// The range is persistent memory, not memory the kernel allocates from, reserved for the
+    /// caller (`request_mem_region()`), and nothing else maps it for its own use while mappings
+    /// made from the value live.
+    pub unsafe fn new(start: u64, len: usize) -> Self {
+        // INVARIANT: By the safety requirements.
+        Self { start, len }
+    }
+
+    /// Returns the physical address of the range's first byte.
+    pub fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Returns the number of bytes of the range.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Returns `true` if the range is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Copies `n` bytes from `src` to `dst` with `copy_mc_to_kernel()`, stopping at poison. Returns
+/// the bytes copied; none if `n` does not fit the C function's `unsigned int`.
+///
+/// # Safety
+///
+/// `src` is valid for reads and `dst` for writes of `n` bytes.
+#[inline]
+unsafe fn copy_mc(dst: *mut u8, src: *const u8, n: usize) -> usize {
+    let Ok(len) = u32::try_from(n) else {
+        return 0;
+    };
+    // SAFETY: By the safety requirements.
+    let rem = unsafe { bindings::copy_mc_to_kernel(dst.cast(), src.cast(), len) };
+    n.saturating_sub(rem)
 }
 
 /// How a [`PmemMapping`] holds its memory.
@@ -237,41 +306,64 @@ unsafe impl<T: PagemapOps> Send for PmemMapping<T> {}
 unsafe impl<T: PagemapOps> Sync for PmemMapping<T> {}
 
 impl<T: PagemapOps> PmemMapping<T> {
-    /// Maps `config` with `struct page`s, for DAX; `phys` is the physical address offsets are
-    /// relative to and `len` the bytes usable from it.
+    /// Maps the memory of `range` with `struct page`s, for DAX, as `config` says: from the start
+    /// of `range`, a page, up to the end of `config`'s range, which must lie in `range`.
+    /// Offsets are relative to the start of `range`.
+    ///
+    /// Fails with `EINVAL` if `config` does not map from the start of `range` or goes beyond it,
+    /// and with the error of `memremap_pages()` (for instance `ENOMEM`, or `ENXIO` over RAM).
     pub fn with_pages(
         config: PagemapConfig,
         nid: i32,
         handler: T,
-        phys: u64,
-        len: usize,
+        range: PmemRange,
     ) -> Result<Self> {
         let (start, _) = config.range();
-        let map_len = usize::try_from(config.range_len())?;
-        // The page map must start at `phys`, a page, and cover `len` bytes from there.
-        if start != phys || phys % PAGE_SIZE as u64 != 0 || map_len < len {
+        let len = usize::try_from(config.range_len())?;
+        // The page map must start at the range, a page, and end within it.
+        if start != range.start || range.start % PAGE_BYTES != 0 || len > range.len || len == 0 {
             return Err(EINVAL);
         }
         let pages = KBox::pin_init(Pagemap::new(config, nid, handler), GFP_KERNEL)?;
+        // INVARIANT: `memremap_pages()` mapped `len` bytes from `range.start`, a page, with pages.
         Ok(Self {
             virt: pages.virt,
-            phys,
+            phys: range.start,
             len,
             backing: Backing::Pages(pages),
         })
     }
 
-    /// Maps `len` bytes at `phys` without `struct page`s (`memremap()` with the platform's
-    /// persistent memory type).
-    pub fn without_pages(phys: u64, len: usize) -> Result<Self> {
-        // SAFETY: `memremap()` has no preconditions; failure is a NULL return.
-        let virt =
-            unsafe { bindings::memremap(phys, len, bindings::ARCH_MEMREMAP_PMEM as c_ulong) };
+    /// Maps the memory of `range` without `struct page`s (`memremap()` with the platform's
+    /// persistent memory type). Fails with `ENOMEM` if it cannot be mapped.
+    ///
+    /// Only memory the caller owns can be mapped, as a [`PmemRange`] proves: not the kernel's.
+    ///
+    /// ```compile_fail
+    /// use kernel::mm::memremap::PmemMapping;
+    ///
+    /// struct NoFailures;
+    /// impl kernel::mm::memremap::PagemapOps for NoFailures {
+    ///     fn memory_failure(&self, _: u64, _: u64, _: i32) -> Result {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// // 16 MiB into RAM: the direct map, kernel memory.
+    /// let mem = PmemMapping::<NoFailures>::without_pages(0x100_0000, 4096)?;
+    /// mem.write(0, &[0; 4096])?;
+    /// # Ok::<(), Error>(())
+    /// ```
+    pub fn without_pages(range: PmemRange) -> Result<Self> {
+        // SAFETY: `memremap()` has no preconditions; failure is a NULL return. The range is
+        // persistent memory the caller owns (type invariant of `PmemRange`).
+        let virt = unsafe { bindings::memremap(range.start, range.len, MEMREMAP_PMEM) };
         let virt = NonNull::new(virt).ok_or(ENOMEM)?;
+        // INVARIANT: `memremap()` mapped the range.
         Ok(Self {
             virt,
-            phys,
-            len,
+            phys: range.start,
+            len: range.len,
             backing: Backing::Remap,
         })
     }
@@ -301,7 +393,7 @@ impl<T: PagemapOps> PmemMapping<T> {
 
     /// Returns the physical address of byte `offset`.
     pub fn phys_addr(&self, offset: usize) -> u64 {
-        self.phys + offset as u64
+        self.phys + u64::from_safe_cast(offset)
     }
 
     /// Returns the page frame number of byte `offset`.
@@ -311,7 +403,7 @@ impl<T: PagemapOps> PmemMapping<T> {
 
     /// Returns the offset of kernel address `addr`, if it lies in the mapping.
     pub fn offset_of(&self, addr: *const c_void) -> Option<usize> {
-        let off = (addr as usize).checked_sub(self.virt.as_ptr() as usize)?;
+        let off = addr.addr().checked_sub(self.virt.as_ptr().addr())?;
         (off <= self.len).then_some(off)
     }
 
@@ -332,7 +424,7 @@ impl<T: PagemapOps> PmemMapping<T> {
         }
         // SAFETY: The frame of `offset` is in the memory that `memremap_pages()` mapped with a
         // memmap, which lives as long as `self`; the call only computes the page's address.
-        Some(unsafe { bindings::pfn_to_page(self.pfn(offset) as usize) })
+        Some(unsafe { bindings::pfn_to_page(usize::try_from(self.pfn(offset)).ok()?) })
     }
 
     /// Returns `true` if memory failure was reported for the memory (or may have been, see
@@ -425,20 +517,17 @@ impl<T: PagemapOps> PmemMapping<T> {
     ///
     /// Returns the number of bytes not copied: 0 on success, more if the copy met poison (the
     /// bytes before it are copied; the granularity is what the CPU reports, a cache line or
-    /// less). Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` if a
-    /// page that memory failure took out of the direct map could not be mapped.
+    /// less). Fails with `ERANGE` if the range is outside the mapping, with `EINVAL` if `dst` has
+    /// 4 GiB or more (the most one copy takes), and with `ENOMEM` if a page that memory failure
+    /// took out of the direct map could not be mapped.
     pub fn read_mc(&self, offset: usize, dst: &mut [u8]) -> Result<usize> {
         let len = dst.len();
         u32::try_from(len)?;
         let to = dst.as_mut_ptr();
         let done = self.for_each_run(offset, len, |done, src, n| {
             // SAFETY: `src` is valid for reads of `n` bytes during the call; `to + done` is in
-            // `dst`, an exclusive buffer, with `n` bytes from there (`done + n <= len`), and `n`
-            // fits a `u32` as `len` does.
-            let rem = unsafe {
-                bindings::copy_mc_to_kernel(to.wrapping_add(done).cast(), src.cast(), n as u32)
-            };
-            n - rem as usize
+            // `dst`, an exclusive buffer, with `n` bytes from there (`done + n <= len`).
+            unsafe { copy_mc(to.wrapping_add(done), src, n) }
         })?;
         Ok(len - done)
     }
@@ -473,34 +562,52 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// The heart of a pmem driver's `submit_bio`:
     ///
     /// ```
-    /// use kernel::block::bio::Bio;
+    /// use kernel::block::bio::{Bio, Data};
     /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
     /// use kernel::prelude::*;
     ///
-    /// fn transfer<T: PagemapOps>(mem: &PmemMapping<T>, bio: Bio) {
-    ///     let mut result = Ok(());
-    ///     for mut seg in bio.segments() {
-    ///         let Ok(offset) = usize::try_from(seg.sector() << 9) else {
-    ///             result = Err(ERANGE);
-    ///             break;
-    ///         };
-    ///         result = if bio.is_write() {
-    ///             mem.write_segment(offset, &seg)
-    ///         } else {
-    ///             match mem.read_mc_segment(offset, &mut seg) {
-    ///                 Ok(0) => Ok(()),
-    ///                 Ok(_) => Err(EIO),
-    ///                 Err(e) => Err(e),
+    /// fn offset(sector: u64) -> Result<usize> {
+    ///     usize::try_from(sector << 9).map_err(|_| ERANGE)
+    /// }
+    ///
+    /// fn transfer<T: PagemapOps>(mem: &PmemMapping<T>, bio: &Bio) -> Result {
+    ///     match bio.data() {
+    ///         Some(Data::Write(segs)) => {
+    ///             for seg in segs {
+    ///                 mem.write_segment(offset(seg.sector())?, &seg)?;
     ///             }
-    ///         };
-    ///         if result.is_err() {
-    ///             break;
     ///         }
+    ///         Some(Data::Read(segs)) => {
+    ///             for mut seg in segs {
+    ///                 if mem.read_mc_segment(offset(seg.sector())?, &mut seg)? != 0 {
+    ///                     return Err(EIO);
+    ///                 }
+    ///             }
+    ///         }
+    ///         None => {}
     ///     }
-    ///     bio.end(result);
+    ///     Ok(())
     /// }
     /// ```
-    pub fn write_segment(&self, offset: usize, seg: &Segment<'_>) -> Result {
+    ///
+    /// The segments of a write bio are its source, never written: a read into them does not
+    /// compile.
+    ///
+    /// ```compile_fail
+    /// use kernel::block::bio::{Bio, Data};
+    /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
+    ///
+    /// fn wrong_way<T: PagemapOps>(mem: &PmemMapping<T>, bio: &Bio) -> Result {
+    ///     if let Some(Data::Write(segs)) = bio.data() {
+    ///         for mut seg in segs {
+    ///             // Would write into the pages the bio writes from (perhaps the zero page).
+    ///             mem.read_mc_segment(0, &mut seg)?;
+    ///         }
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn write_segment(&self, offset: usize, seg: &Segment<'_, bio::Write>) -> Result {
         let len = seg.len();
         self.check(offset, len)?;
         seg.with_raw(|src| {
@@ -525,7 +632,11 @@ impl<T: PagemapOps> PmemMapping<T> {
     ///
     /// Fails with `ERANGE` if the range is outside the mapping, and with `ENOMEM` as
     /// [`PmemMapping::read_mc`] does.
-    pub fn read_mc_segment(&self, offset: usize, seg: &mut Segment<'_>) -> Result<usize> {
+    pub fn read_mc_segment(
+        &self,
+        offset: usize,
+        seg: &mut Segment<'_, bio::Read>,
+    ) -> Result<usize> {
         let len = seg.len();
         u32::try_from(len)?;
         self.check(offset, len)?;
@@ -533,12 +644,9 @@ impl<T: PagemapOps> PmemMapping<T> {
             self.for_each_run(offset, len, |done, src, n| {
                 // SAFETY: `src` is valid for reads of `n` bytes during the call; `dst` is the
                 // mapped address of the segment's `len` bytes, which the driver owns while it
-                // handles the bio, and `done + n <= len`, which fits a `u32`. The copy is
-                // byte-wise and forms no reference to either side.
-                let rem = unsafe {
-                    bindings::copy_mc_to_kernel(dst.wrapping_add(done).cast(), src.cast(), n as u32)
-                };
-                n - rem as usize
+                // handles the bio, and `done + n <= len`. The copy is byte-wise and forms no
+                // reference to either side.
+                unsafe { copy_mc(dst.wrapping_add(done), src, n) }
             })
         })?;
         Ok(len - done)
@@ -620,7 +728,9 @@ impl<T: PagemapOps> PmemMapping<T> {
             } {
                 // SAFETY: The page belongs to this mapping; restoring its mapping is what the
                 // clear of its `HWPoison` flag calls for.
-                to_result(unsafe { bindings::clear_mce_nospec(self.pfn(first) as usize) })?;
+                to_result(unsafe {
+                    bindings::clear_mce_nospec(usize::try_from(self.pfn(first))?)
+                })?;
             }
         }
         Ok(())
@@ -654,7 +764,7 @@ impl<'a> PageAlias<'a> {
             bindings::vmap(
                 &mut page,
                 1,
-                bindings::VM_MAP as c_ulong,
+                u32_as_usize(bindings::VM_MAP),
                 bindings::pgprot_noncached(bindings::PAGE_KERNEL()),
             )
         };
