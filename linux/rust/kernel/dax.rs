@@ -342,7 +342,7 @@ impl<T: Operations> Drop for Private<T> {
 ///
 /// # Invariants
 ///
-/// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a [`Private<T>`]
+/// `ptr` is a DAX device from `alloc_dax()` whose private data is `private`, a `Private<T>`
 /// from `KBox::into_raw()` (kept here too: `dax_get_private()` returns NULL once the device is
 /// killed), hosted on `host` (`dax_add_host()`), and
 /// it holds the reference `alloc_dax()` returned. It also owns a reference to `host`'s device
@@ -509,7 +509,7 @@ impl<T: Operations> Device<T> {
     ///
     /// # Safety
     ///
-    /// As [`Device::private`].
+    /// As `Device::private()`.
     unsafe fn data<'a>(
         dax: *mut bindings::dax_device,
     ) -> Option<<T::Data as ForeignOwnable>::Borrowed<'a>> {
