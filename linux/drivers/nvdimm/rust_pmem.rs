@@ -34,7 +34,6 @@ use kernel::{
     str::CString,
     sync::{aref::ARef, Arc, ArcBorrow, Mutex},
     types::ScopeGuard,
-    ModuleMetadata,
 };
 
 use core::ops::Range;
@@ -698,8 +697,6 @@ struct PmemDisk;
 #[vtable]
 impl bio::Operations for PmemDisk {
     type Data = Arc<Pmem>;
-
-    const OWNER: kernel::ThisModule = <LocalModule as ModuleMetadata>::THIS_MODULE;
 
     fn submit_bio(pmem: ArcBorrow<'_, Pmem>, bio: Bio) {
         if bio.is_preflush() {

@@ -60,10 +60,6 @@ pub trait Operations: Sized {
     /// The driver's data, handed to every operation.
     type Data: ForeignOwnable + Send + Sync;
 
-    /// The module of the driver, which an open disk pins
-    /// (`<LocalModule as ModuleMetadata>::THIS_MODULE` in the driver).
-    const OWNER: crate::ThisModule;
-
     /// Carries out `bio`, which the driver must end (see [`Bio::end`]; dropping it ends it with
     /// an I/O error).
     fn submit_bio(data: <Self::Data as ForeignOwnable>::Borrowed<'_>, bio: Bio);
@@ -487,7 +483,8 @@ unsafe impl<T: Operations> Sync for NewDisk<T> {}
 impl<T: Operations> NewDisk<T> {
     const FOPS: bindings::block_device_operations = bindings::block_device_operations {
         submit_bio: Some(Self::submit_bio_callback),
-        owner: T::OWNER.as_ptr(),
+        // An open disk pins the driver's module, as `THIS_MODULE` does in C.
+        owner: crate::module::this_module::<T::OwnerModule>().as_ptr(),
         ..pin_init::zeroed()
     };
 
