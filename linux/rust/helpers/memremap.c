@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
+#include <linux/cacheflush.h>
 #include <linux/mm.h>
 #include <linux/sched/mm.h>
 #include <linux/set_memory.h>
@@ -23,6 +24,11 @@ __rust_helper bool rust_helper_test_and_clear_pmem_poison(struct page *page)
 __rust_helper int rust_helper_clear_mce_nospec(unsigned long pfn)
 {
 	return clear_mce_nospec(pfn);
+}
+
+__rust_helper void rust_helper_flush_dcache_page(struct page *page)
+{
+	flush_dcache_page(page);
 }
 
 __rust_helper struct page *rust_helper_pfn_to_page(unsigned long pfn)

@@ -599,13 +599,13 @@ mod tests {
     fn walk(lens: &[u32]) -> KVec<(usize, u64)> {
         let mut vec = KVec::new();
         for &len in lens {
-            // SAFETY: All-zeroes is a valid `struct bio_vec` (a NULL page, never mapped here).
-            let mut bv: bindings::bio_vec = unsafe { core::mem::zeroed() };
+            // A NULL page, never mapped here: the walk only computes page addresses.
+            let mut bv: bindings::bio_vec = pin_init::zeroed();
             bv.bv_len = len;
             vec.push(bv, GFP_KERNEL).expect("allocation");
         }
-        // SAFETY: All-zeroes is a valid `struct bio` (a read, `REQ_OP_READ` being 0).
-        let mut raw: bindings::bio = unsafe { core::mem::zeroed() };
+        // A read: `REQ_OP_READ` is 0.
+        let mut raw: bindings::bio = pin_init::zeroed();
         raw.bi_io_vec = vec.as_mut_ptr();
         raw.bi_iter.bi_size = lens.iter().sum();
         raw.bi_iter.bi_sector = 8;

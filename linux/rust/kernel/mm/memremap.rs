@@ -47,7 +47,8 @@ impl PagemapConfig {
     /// Creates an empty configuration.
     pub fn new() -> Self {
         // SAFETY: All-zeroes is a valid `struct dev_pagemap` (integers, NULL pointers and an
-        // empty range), and what the C code starts from.
+        // empty range), and what the C code starts from. (Not `pin_init::zeroed()`: bindgen's
+        // union fields are not `Zeroable`.)
         Self(unsafe { core::mem::zeroed() })
     }
 
@@ -610,6 +611,9 @@ impl<T: PagemapOps> PmemMapping<T> {
     pub fn write_segment(&self, offset: usize, seg: &Segment<'_, bio::Write>) -> Result {
         let len = seg.len();
         self.check(offset, len)?;
+        // As C's pmem driver: the page may be mapped elsewhere, with its lines in a virtually
+        // indexed cache.
+        seg.flush_dcache();
         seg.with_raw(|src| {
             self.for_each_run(offset, len, |done, dst, n| {
                 // SAFETY: `dst` is valid for writes of `n` bytes during the call; `src` is the
@@ -648,8 +652,10 @@ impl<T: PagemapOps> PmemMapping<T> {
                 // reference to either side.
                 unsafe { copy_mc(dst.wrapping_add(done), src, n) }
             })
-        })?;
-        Ok(len - done)
+        });
+        // As C's pmem driver, once the page is written.
+        seg.flush_dcache();
+        Ok(len - done?)
     }
 
     /// Copies `len` bytes from `offset` to `iter`, machine-check safe.
