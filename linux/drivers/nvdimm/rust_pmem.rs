@@ -15,11 +15,11 @@ use kernel::{
         badblocks::{BadBlocks, BadRange},
         bio::{self, Bio, Disk},
         mq::gen_disk::GenDiskBuilder,
-        SECTOR_SHIFT, SECTOR_SIZE,
+        PAGE_SECTORS, SECTOR_SHIFT, SECTOR_SIZE,
     },
     dax::{
         self,
-        sector::{PageChunks, PAGE_BYTES, PAGE_SECTORS},
+        sector::{PageChunks, PAGE_BYTES},
         AccessMode, DirectAccess, Zeroed,
     },
     fault_inject::FaultAttr,

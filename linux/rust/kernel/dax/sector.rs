@@ -6,20 +6,17 @@
 //! sectors. These helpers convert between the two and split byte ranges at page boundaries, the
 //! granularity at which poison is repaired.
 
-use crate::{block::PAGE_SECTORS_SHIFT, num::casts::usize_as_u64, page::PAGE_SIZE};
+use crate::{block::PAGE_SECTORS, num::casts::usize_as_u64, page::PAGE_SIZE};
 
 /// The size of a page, in bytes, as a device offset ([`PAGE_SIZE`] is a `usize`).
 pub const PAGE_BYTES: u64 = usize_as_u64(PAGE_SIZE);
-
-/// The number of sectors in a page.
-pub const PAGE_SECTORS: u64 = 1 << PAGE_SECTORS_SHIFT;
 
 /// Returns the first sector of page `pgoff`.
 ///
 /// # Examples
 ///
 /// ```
-/// use kernel::dax::sector::{pgoff_to_sector, PAGE_SECTORS};
+/// use kernel::{block::PAGE_SECTORS, dax::sector::pgoff_to_sector};
 ///
 /// assert_eq!(pgoff_to_sector(0), 0);
 /// assert_eq!(pgoff_to_sector(3), 3 * PAGE_SECTORS);
