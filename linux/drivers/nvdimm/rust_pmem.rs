@@ -199,15 +199,17 @@ impl Pmem {
     }
 
     /// Clears the poison of `len` bytes at `at` as the bus allows ([`Handle::clear_poison`]),
-    /// and brings the page state in step for what it cleared: the pages are present again and
-    /// the CPU caches hold nothing stale. The one place the driver clears poison; the callers
-    /// drop the sectors from the known-bad list once they have written them.
+    /// and drops the CPU's cached lines of them if it cleared any, so that nothing stale is read
+    /// back. The pages are restored by the caller once the clear is whole
+    /// ([`Pmem::restore_clean_pages`]), not after a partial one, as C does. The callers drop
+    /// the sectors from the known-bad list once they have written them.
     ///
     /// Returns the bytes cleared: fewer than `len` if the bus cleared only part.
+    ///
+    /// C: `__pmem_clear_poison()`.
     fn clear_poison(&self, at: MapOffset, len: usize) -> Result<usize> {
         let cleared = self.clear_on_bus(at, len)?;
         if cleared > 0 {
-            self.mem.mark_pages_present(at.0, cleared)?;
             self.mem.invalidate(at.0, len)?;
         }
         Ok(cleared)
