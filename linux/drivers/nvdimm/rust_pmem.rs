@@ -1091,11 +1091,43 @@ impl RustPmem {
 }
 
 impl nvdimm::Driver for RustPmem {
-    type Data = PmemData;
+    type Data<'bound> = PmemData;
 
     const TYPES: nvdimm::Types = nvdimm::Types::NAMESPACE_IO.or(nvdimm::Types::NAMESPACE_PMEM);
 
-    fn probe(dev: &nvdimm::Device<kernel::device::Core<'_>>) -> Result<PmemData> {
+    fn probe<'bound>(
+        dev: &'bound nvdimm::Device<kernel::device::Core<'_>>,
+    ) -> impl PinInit<PmemData, Error> + 'bound {
+        Self::bind(dev)
+    }
+
+    fn unbind<'bound>(
+        _dev: &'bound nvdimm::Device<kernel::device::Core<'_>>,
+        data: Pin<&PmemData>,
+    ) {
+        let _ = data.region().flush();
+    }
+
+    fn shutdown<'bound>(
+        _dev: &'bound nvdimm::Device<kernel::device::Core<'_>>,
+        data: Pin<&PmemData>,
+    ) {
+        let _ = data.region().flush();
+    }
+
+    fn notify<'bound>(
+        dev: &'bound nvdimm::Device<kernel::device::Core<'_>>,
+        data: Pin<&PmemData>,
+        event: Event,
+    ) {
+        Self::notify_bound(dev, data, event)
+    }
+}
+
+impl RustPmem {
+    /// Binds to `dev`: a btt device gets the btt driver, a pfn device and a namespace without
+    /// a personality a disk. C: `nd_pmem_probe()`.
+    fn bind(dev: &nvdimm::Device<kernel::device::Core<'_>>) -> Result<PmemData> {
         let ns = dev.namespace()?;
         match dev.kind() {
             Kind::Btt => {
@@ -1117,15 +1149,12 @@ impl nvdimm::Driver for RustPmem {
         Self::attach_disk(dev, ns)
     }
 
-    fn remove(_dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>) {
-        let _ = data.region().flush();
-    }
-
-    fn shutdown(_dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>) {
-        let _ = data.region().flush();
-    }
-
-    fn notify(dev: &nvdimm::Device<kernel::device::Core<'_>>, data: Pin<&PmemData>, event: Event) {
+    /// Handles `event` for the bound `dev`. C: `nd_pmem_notify()`.
+    fn notify_bound(
+        dev: &nvdimm::Device<kernel::device::Core<'_>>,
+        data: Pin<&PmemData>,
+        event: Event,
+    ) {
         let a = match data.get_ref() {
             PmemData::Disk(a) => a,
             PmemData::Btt { btt, .. } => {

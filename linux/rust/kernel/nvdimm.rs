@@ -63,23 +63,35 @@ pub enum Event {
 
 /// A libnvdimm namespace driver.
 pub trait Driver: Send {
-    /// The driver's data for a bound device.
-    type Data: Send + Sync;
+    /// The driver's data for a bound device, which may borrow from the binding (`'bound`).
+    type Data<'bound>: Send + Sync + 'bound;
 
     /// The devices the driver binds to (see [`Types`]).
     const TYPES: Types;
 
-    /// Binds to `dev`.
-    fn probe(dev: &Device<device::Core<'_>>) -> Result<Self::Data>;
+    /// Binds to `dev`: returns the initializer of its data.
+    fn probe<'bound>(
+        dev: &'bound Device<device::Core<'_>>,
+    ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound;
 
-    /// Unbinds from `dev`; `data` is dropped afterwards.
-    fn remove(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>) {}
+    /// The device is being unbound; `this` is dropped afterwards.
+    fn unbind<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
 
     /// Handles `event` for the bound `dev`.
-    fn notify(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>, _event: Event) {}
+    fn notify<'bound>(
+        dev: &'bound Device<device::Core<'_>>,
+        this: Pin<&Self::Data<'bound>>,
+        event: Event,
+    ) {
+        let _ = (dev, this, event);
+    }
 
     /// The system shuts down.
-    fn shutdown(_dev: &Device<device::Core<'_>>, _data: Pin<&Self::Data>) {}
+    fn shutdown<'bound>(dev: &'bound Device<device::Core<'_>>, this: Pin<&Self::Data<'bound>>) {
+        let _ = (dev, this);
+    }
 }
 
 /// The registration adapter of namespace drivers (see
@@ -90,7 +102,7 @@ pub struct Adapter<T: Driver>(T);
 // driver's device private data is `T::Data`.
 unsafe impl<T: Driver + 'static> driver::DriverLayout for Adapter<T> {
     type DriverType = bindings::nd_device_driver;
-    type DriverData<'bound> = T::Data;
+    type DriverData<'bound> = T::Data<'bound>;
     const DEVICE_DRIVER_OFFSET: usize = core::mem::offset_of!(bindings::nd_device_driver, drv);
 }
 
@@ -136,15 +148,7 @@ impl<T: Driver + 'static> Adapter<T> {
         // SAFETY: The nd bus calls probe with a valid device, under its device lock.
         let dev = unsafe { Self::core(dev) };
         from_result(|| {
-            let data = T::probe(dev)?;
-            // SAFETY: The closure initializes the slot completely and cannot fail.
-            let init = unsafe {
-                pin_init::pin_init_from_closure(move |slot: *mut T::Data| {
-                    slot.write(data);
-                    Ok(())
-                })
-            };
-            dev.as_ref().set_drvdata(init)?;
+            dev.as_ref().set_drvdata(T::probe(dev))?;
             Ok(0)
         })
     }
@@ -152,9 +156,9 @@ impl<T: Driver + 'static> Adapter<T> {
     /// # Safety
     ///
     /// `dev` is bound to this driver and its lock is held.
-    unsafe fn data<'a>(dev: &'a Device<device::CoreInternal<'a>>) -> Pin<&'a T::Data> {
+    unsafe fn data<'a>(dev: &'a Device<device::CoreInternal<'a>>) -> Pin<&'a T::Data<'a>> {
         // SAFETY: A bound device of this driver had `set_drvdata()` with a `T::Data` at probe.
-        unsafe { dev.as_ref().drvdata_borrow::<T::Data>() }
+        unsafe { dev.as_ref().drvdata_borrow::<T::Data<'a>>() }
     }
 
     extern "C" fn remove_callback(dev: *mut bindings::device) {
@@ -162,7 +166,7 @@ impl<T: Driver + 'static> Adapter<T> {
         let dev = unsafe { Self::core(dev) };
         // SAFETY: As above.
         let data = unsafe { Self::data(dev) };
-        T::remove(dev, data);
+        T::unbind(dev, data);
     }
 
     extern "C" fn shutdown_callback(dev: *mut bindings::device) {
