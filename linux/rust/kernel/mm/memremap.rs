@@ -714,6 +714,10 @@ impl<T: PagemapOps> PmemMapping<T> {
     ///
     /// Only memory with `struct page`s in the linear map can carry the flag or leave the direct
     /// map; for other memory this does nothing.
+    ///
+    /// Fails with `ERANGE` if the range is outside the mapping, and with the error of
+    /// `clear_mce_nospec()` if a page's kernel mapping could not be restored (the pages before
+    /// it are restored).
     pub fn mark_pages_present(&self, offset: usize, len: usize) -> Result {
         let addr = self.check(offset, len)?;
         // SAFETY: `is_vmalloc_addr()` only compares the address.
