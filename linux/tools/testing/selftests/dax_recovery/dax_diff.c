@@ -2,9 +2,10 @@
 /*
  * The two pmem drivers, checked against each other and against a model.
  *
- * One seeded random sequence of steps (known poison, consumed poison met by
- * an IGNORE read, IGNORE reads, plain reads, plain writes to clean pages and
- * resets at any offset and length) runs on a file of a fresh ext4 or XFS.
+ * One seeded random sequence of steps (known poison, poison a machine check
+ * reports, consumed poison met by an IGNORE read, IGNORE reads, plain
+ * reads, plain writes to clean pages and resets at any offset and length)
+ * runs on a file of a fresh ext4 or XFS.
  * Every result is checked against a model of the file (its bytes and its
  * bad sectors) as the contract defines it, and written to a trace: the
  * result of each step with a checksum of the bytes read, then the final
@@ -32,6 +33,7 @@
 #define FSECTORS	(FLEN / DAX_SECTOR)
 #define MAX_IO		(64 * 1024)
 #define MAX_BAD		200	/* bad sectors at most, well within badblocks */
+#define MAX_MCE		40	/* machine checks at most (each is a host round trip) */
 /* Where a failed assertion of the sequence is: its seed and step. */
 #define WHERE		TH_LOG("seed %llu step %ld", (unsigned long long)seed, step)
 #define IGNORE		RWF_IGNORE_HWERROR
@@ -242,6 +244,29 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 		off_t off = below(d, FLEN - len + 1);
 		ssize_t got, exp;
 
+		if (op < 3 && d->nbad < MAX_BAD && counts[6] < MAX_MCE) {
+			/*
+			 * A machine check at a byte of the file: the bus lists
+			 * its cache line's sector, the driver learns it from
+			 * the list (and memory_failure() from the handler).
+			 */
+			off_t at = below(d, FLEN), s = at / DAX_SECTOR;
+			uint64_t phys;
+
+			counts[6]++;
+			if (d->bad[s]) {
+				trace(d, "%ld mce skipped\n", step);
+				continue;
+			}
+			phys = dax_file_phys(&self->dev, fd, at);
+			ASSERT_NE(0ULL, (unsigned long long)phys) WHERE;
+			ASSERT_EQ(0, dax_mce_inject(&self->dev, phys))
+				TH_LOG("seed %llu step %ld: %s", (unsigned long long)seed, step,
+				       dax_mce_status());
+			mark_bad(d, s, 1);
+			trace(d, "%ld mce %lld\n", step, (long long)s);
+			continue;
+		}
 		if (op < 12 && d->nbad < MAX_BAD) {
 			/* Known poison: 1 to 8 sectors. */
 			int count = 1 + below(d, 8);
@@ -342,7 +367,8 @@ TEST_F_TIMEOUT(fs, differential, 1800)
 	d->trace = NULL;
 	TH_LOG("seed %llu, %ld steps: %ld poison, %ld consumed, %ld ignore, %ld read,",
 	       (unsigned long long)seed, steps, counts[0], counts[1], counts[2], counts[3]);
-	TH_LOG("%ld write, %ld reset; %d bad sectors left", counts[4], counts[5], d->nbad);
+	TH_LOG("%ld write, %ld reset, %ld machine checks; %d bad sectors left", counts[4],
+	       counts[5], counts[6], d->nbad);
 	compare(_metadata, d->path, other, seed);
 	close(fd);
 out:

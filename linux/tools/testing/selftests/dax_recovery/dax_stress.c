@@ -3,7 +3,7 @@
  * Bounded stress of the recovery paths: on two DAX files at once, threads
  * do RWF_IGNORE_HWERROR reads, plain reads, plain writes, mmap faults,
  * truncates and hole punches, and RWF_RESET_HWERROR writes, while poison is
- * injected (badblocks) and repaired.
+ * injected (badblocks, and machine checks the host raises) and repaired.
  *
  * Every page ever written holds a (page, version) stamp in each sector, so
  * a reader checks what it got without knowing when it ran: a page is a hole
@@ -65,7 +65,7 @@ struct worker {
 	pthread_t thread;
 	enum role role;
 	unsigned int seed;
-	long ops, done, errors, sigbus, short_reads;
+	long ops, done, errors, sigbus, short_reads, mces;
 	/* Start of the current operation (CLOCK_MONOTONIC ns), 0 when idle. */
 	uint64_t busy_since;
 	char failure[160];
@@ -327,18 +327,52 @@ static void do_reset(struct worker *w, struct model *m)
 	w->done++;
 }
 
-/* Poison a sector of a written page. */
+/*
+ * A machine check at byte @off of @m's file: the bus lists its sector.
+ * dax_mce_inject() returns once the list changed, which a reset of the
+ * other file may do first; wait for this sector, so that the model never
+ * runs ahead of the list.
+ */
+static int mce_file(struct model *m, off_t off)
+{
+	int64_t sector = dax_file_sector(m->fd, off);
+	uint64_t phys = dax_file_phys(st.dev, m->fd, off);
+	uint64_t end = now_ns() + 10000000000ull;
+
+	if (sector < 0 || !phys || dax_mce_inject(st.dev, phys))
+		return -1;
+	while (dax_sector_listed(st.dev, sector) != 1)
+		if (now_ns() > end || usleep(1000))
+			return -1;
+	return 0;
+}
+
+/*
+ * Poison a sector of a written page: known poison (the list) or, one time
+ * in four when the sector is not listed yet, a machine check at one of its
+ * cache lines.
+ */
 static void do_poison(struct worker *w, struct model *m)
 {
 	int p = rnd(&w->seed, MAXPAGES), s = rnd(&w->seed, SECTORS);
+	bool mce = !rnd(&w->seed, 4);
+	off_t off = (off_t)p * DAX_PAGE + s * DAX_SECTOR;
 
 	if (!st.recovers || m->version[p] == 0 || p >= m->pages ||
 	    (!m->bad[p] && m->poisoned >= MAX_POISONED))
 		return;
-	if (dax_poison_file(st.dev, m->fd, (off_t)p * DAX_PAGE + s * DAX_SECTOR, 1) < 0) {
+	/* a machine check on a listed sector changes no list: nothing to wait for */
+	if (m->bad[p] & (1 << s))
+		mce = false;
+	if (mce && mce_file(m, off + 64 * rnd(&w->seed, DAX_SECTOR / 64)) < 0) {
+		fail(w, "machine check at page %d sector %d: %s", p, s, dax_mce_status());
+		return;
+	}
+	if (!mce && dax_poison_file(st.dev, m->fd, off, 1) < 0) {
 		fail(w, "poisoning page %d sector %d", p, s);
 		return;
 	}
+	w->mces += mce;
 	if (!m->bad[p])
 		m->poisoned++;
 	m->bad[p] |= 1 << s;
@@ -520,13 +554,16 @@ TEST_F_TIMEOUT(fs, stress, 600)
 	TH_LOG("  %ld IGNORE reads, %ld plain reads (%ld short or EIO), %ld faults (%ld SIGBUS)",
 	       w[R_IGNORE].ops, w[R_READ].ops, w[R_READ].short_reads, w[R_FAULT].ops,
 	       w[R_FAULT].sigbus);
-	TH_LOG("  %ld writes, %ld truncates/punches, %ld resets, %ld sectors poisoned",
-	       w[R_WRITE].done, w[R_TRUNC].done, w[R_RESET].done, w[R_POISON].done);
+	TH_LOG("  %ld writes, %ld truncates/punches, %ld resets, %ld sectors poisoned (%ld by machine checks)",
+	       w[R_WRITE].done, w[R_TRUNC].done, w[R_RESET].done, w[R_POISON].done,
+	       w[R_POISON].mces);
 	TH_LOG("  %ld pages still poisoned", poisoned);
 	EXPECT_GT(w[R_IGNORE].ops, 0);
 	EXPECT_GT(w[R_RESET].ops, 0);
-	if (st.recovers)
+	if (st.recovers) {
 		EXPECT_GT(w[R_POISON].done, 0);
+		EXPECT_GT(w[R_POISON].mces, 0);
+	}
 	EXPECT_GT(w[R_FAULT].ops, 0);
 	if (st.recovers)
 		EXPECT_GT(w[R_FAULT].sigbus, 0);
