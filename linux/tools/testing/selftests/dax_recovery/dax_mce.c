@@ -680,6 +680,43 @@ TEST_F(mce, direct_map)
 }
 
 /*
+ * A store through a shared mapping leaves the page dirty in the file's DAX
+ * entries; a machine check in that page then takes it out of the direct map
+ * (memory_failure() finds the page's owner from its DAX association, on
+ * every file system) before fsync writes the entry back. The write-back
+ * must reach the page without the direct map (no oops), and the stored
+ * byte, in a good sector, must read back exactly.
+ */
+TEST_F(mce, writeback_after_mce)
+{
+	const off_t at = SECT_A - DAX_SECTOR + 100;
+	uint8_t *map, *buf = malloc(FLEN);
+	uint64_t phys;
+
+	ASSERT_NE(NULL, buf);
+	make_file(_metadata, self);
+	map = mmap(NULL, FLEN, PROT_READ | PROT_WRITE, MAP_SHARED, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, map);
+	map[at] = (uint8_t)~dax_pattern(OLD, at);
+	ASSERT_EQ(0, munmap(map, FLEN));
+	phys = dax_file_phys(&self->dev, self->fd, MC);
+	ASSERT_EQ(0, dax_mce_inject(&self->dev, phys)) TH_LOG("%s", dax_mce_status());
+	EXPECT_TRUE(dax_mce_recovered()) TH_LOG("%s", dax_mce_status());
+	EXPECT_EQ(0, direct_mapped_settled(phys, 0));
+	EXPECT_EQ(0, fsync(self->fd)) TH_LOG("fsync: %s", strerror(errno));
+	expect_listed(_metadata, self, self->sect_a, -1);
+	/* a plain read stops at the poisoned sector, the stored byte before it */
+	ASSERT_EQ(SECT_A, pread(self->fd, buf, FLEN, 0));
+	for (off_t i = 0; i < SECT_A; i++) {
+		uint8_t want = i == at ? (uint8_t)~dax_pattern(OLD, i) : dax_pattern(OLD, i);
+
+		ASSERT_EQ(want, buf[i]) TH_LOG("byte %lld", (long long)i);
+	}
+	free(buf);
+	close(self->fd);
+}
+
+/*
  * Atomicity: a reset of PAGES poisoned pages (known poison, one sector of
  * each) while another process faults them in through mmap, first to last,
  * over and over. A poisoned page cannot be mapped (SIGBUS); a mapped page
