@@ -23,7 +23,8 @@
 #
 # ndctl's patches (userspace/ndctl) are applied by make ndctl (ndctl.sh).
 #
-#   USERSPACE_STEPS   "host vm" (default) or either
+#   USERSPACE_STEPS   "host vm" (default) or either; "build" (neither)
+#                     only builds the three, as fstests.sh uses it
 #   USERSPACE_DRIVERS the VM runs' pmem drivers (default "nd_pmem rust_pmem")
 #   USERSPACE_BUILD   0: use the kernel already built (no build.sh)
 . "$(dirname "$0")/lib.sh"
