@@ -61,18 +61,18 @@ else
 endif
 
 bench: base
-	@$(H)/bench.sh
+	@$(H)/suites/bench/run.sh
 
 fstests: base
-	@$(H)/fstests.sh
+	@$(H)/suites/fstests/run.sh
 
 ndctl: base
-	@$(H)/ndctl.sh
+	@$(H)/suites/ndctl/run.sh
 
 # man-pages, xfs_io and strace patched for the flags: built and checked on
 # the host, then used in the VM on a poisoned file (USERSPACE_STEPS=host|vm).
 userspace: base
-	@$(H)/userspace.sh
+	@$(H)/suites/userspace/run.sh
 
 series: base
 	@$(H)/series.sh

@@ -68,7 +68,8 @@ find "$root/opt/kselftest" -type f -perm -u+x | while read -r f; do
 done
 
 cp "$REPO/harness/guest/init" "$root/init"
-cp "$REPO"/harness/guest/*.sh "$root/opt/daxvm/"
+# The guest's scripts, the suites' (harness/suites/*/guest/) among them.
+cp "$REPO"/harness/guest/*.sh "$REPO"/harness/suites/*/guest/*.sh "$root/opt/daxvm/"
 chmod 0755 "$root/init" "$root"/opt/daxvm/*.sh
 
 (cd "$root" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) > "$VMDIR/initramfs.cpio.new"

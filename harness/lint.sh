@@ -14,17 +14,18 @@ for tool in shellcheck pyflakes3; do
 	command -v $tool >/dev/null || die "$tool is missing; run harness/deps.sh"
 done
 # The host's scripts and the guest's (settings in harness/.shellcheckrc and
-# harness/guest/.shellcheckrc); lib.sh apart, as it is sourced, never run:
-# bash without a shebang, whose variables are for the scripts that source it
-# (SC2034).
-scripts=()
-for f in "$h"/*.sh "$h"/guest/*.sh "$h"/guest/init; do
+# harness/guest/.shellcheckrc, linked from each suite's guest/); lib.sh
+# apart, as it is sourced, never run: bash without a shebang, whose variables
+# are for the scripts that source it (SC2034).
+scripts=() guest=()
+for f in "$h"/*.sh "$h"/suites/*/*.sh; do
 	[ "$f" = "$h/lib.sh" ] || scripts+=("$f")
 done
-{ shellcheck "${scripts[@]}" && shellcheck -s bash -e SC2034 "$h/lib.sh"; } ||
+guest=("$h"/guest/*.sh "$h"/guest/init "$h"/suites/*/guest/*.sh)
+{ shellcheck "${scripts[@]}" "${guest[@]}" && shellcheck -s bash -e SC2034 "$h/lib.sh"; } ||
 	die "shellcheck: the harness's scripts are not clean (above)"
-step "shellcheck: the harness's $((${#scripts[@]} + 1)) scripts are clean"
-pyfiles=("$h"/*.py "$h"/tests/*.py)
+step "shellcheck: the harness's $((${#scripts[@]} + ${#guest[@]} + 1)) scripts are clean"
+pyfiles=("$h"/*.py "$h"/suites/*/*.py "$h"/tests/*.py)
 pyflakes3 "${pyfiles[@]}" || die "pyflakes: the harness's Python is not clean (above)"
 step "pyflakes: the harness's ${#pyfiles[@]} Python files are clean"
 if ! out=$(PYTHONDONTWRITEBYTECODE=1 python3 -m unittest discover -s "$h/tests" 2>&1); then

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-"""What the harness's unit tests share: the harness's modules on the import
-path, the captured logs under fixtures/, a report's output and status."""
+"""What the harness's unit tests share: the harness's modules (its own and
+its suites') on the import path, the captured logs under fixtures/, a
+report's output and status."""
 import contextlib
 import io
 import os
@@ -8,8 +9,10 @@ import sys
 
 HARNESS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIXTURES = os.path.join(HARNESS, 'tests', 'fixtures')
-if HARNESS not in sys.path:
-    sys.path.insert(0, HARNESS)
+for d in [HARNESS] + [os.path.join(HARNESS, 'suites', s)
+                      for s in ('bench', 'fstests', 'ndctl')]:
+    if d not in sys.path:
+        sys.path.insert(0, d)
 
 
 def fixture(*path):

@@ -21,13 +21,14 @@
 #         example, compiled in the VM, salvages and repairs a file
 #         (guest/userspace.sh), with both pmem drivers.
 #
-# ndctl's patches (userspace/ndctl) are applied by make ndctl (ndctl.sh).
+# ndctl's patches (userspace/ndctl) are applied by make ndctl (suites/ndctl/run.sh).
 #
 #   USERSPACE_STEPS   "host vm" (default) or either; "build" (neither)
-#                     only builds the three, as fstests.sh uses it
+#                     only builds the three, as make fstests uses it
 #   USERSPACE_DRIVERS the VM runs' pmem drivers (default "nd_pmem rust_pmem")
 #   USERSPACE_BUILD   0: use the kernel already built (no build.sh)
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lib.sh
+. "$(dirname "$0")/../../lib.sh"
 
 PEERS=${DAX_PEERS:-$REPO/../shared/peers}
 US=$DAX_CACHE/userspace

@@ -22,7 +22,7 @@
 # measure), BENCH_SALVAGE=0 the salvage runs alone (it skips them on the series too).
 #
 # Round 0 is a warm-up. Output: "bench DRIVER ROUND NAME VALUE UNIT" lines; the host
-# (harness/bench.sh) turns them into medians, ratios, JSON and a plot.
+# (harness/suites/bench/run.sh) turns them into medians, ratios, JSON and a plot.
 set -o pipefail
 ROUNDS=${ROUNDS:-5}
 RT=${FIO_RUNTIME:-2}

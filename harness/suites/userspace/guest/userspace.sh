@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Runs inside the VM (make userspace): the patched tools on a poisoned DAX
 # file, on the test bus (it can clear) with ext4 and XFS, and on QEMU's NFIT
-# (it cannot). The tools were built on the host (harness/userspace.sh) and
+# (it cannot). The tools were built on the host (harness/suites/userspace/run.sh) and
 # run chrooted in the host's root (read-only over 9p, guest/hostroot.sh),
 # where their libraries and a compiler are.
 #

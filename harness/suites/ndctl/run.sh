@@ -6,7 +6,7 @@
 # checksum), unpacked and built once in $DAX_CACHE/ndctl with meson and
 # Debian's build dependencies. Its tests are written for upstream's
 # nfit_test mock bus (tools/testing/nvdimm), which needs a kernel of its
-# own (harness/nfit-kernel.sh): they run on the unpatched 7.3.4 kernel and
+# own (harness/suites/ndctl/nfit-kernel.sh): they run on the unpatched 7.3.4 kernel and
 # on the series, with nd_pmem (nfit_test wraps the C driver; the Rust one
 # needs libnvdimm built in). dax-ext4.sh and dax-xfs.sh (dax-pmd and
 # dax-poison) ask for the e820 bus instead, which the test bed's kernel
@@ -26,7 +26,8 @@
 #   NDCTL_TESTS   the scripts (default: the poison tests below)
 #   NDCTL_RUNS    the runs (default "nfit-base nfit-series e820-nd_pmem e820-rust_pmem")
 #   NDCTL_JOBS    how many VMs at once (default 2)
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lib.sh
+. "$(dirname "$0")/../../lib.sh"
 
 PEERS=${DAX_PEERS:-$REPO/../shared/peers}
 TARBALL=ndctl-v81.tar.xz
@@ -88,8 +89,8 @@ ndctl_env=(env DAX_BUILD="$DAX_CACHE/build-ndctl" DAX_VMDIR="$DAX_CACHE/vm-ndctl
 "${ndctl_env[@]}" "$REPO/harness/build.sh"
 for r in $runs; do
 	case $r in
-	nfit-base) "$REPO/harness/nfit-kernel.sh" base ;;
-	nfit-series) "$REPO/harness/nfit-kernel.sh" series ;;
+	nfit-base) "$REPO/harness/suites/ndctl/nfit-kernel.sh" base ;;
+	nfit-series) "$REPO/harness/suites/ndctl/nfit-kernel.sh" series ;;
 	e820-*) ;;
 	*) die "unknown run $r" ;;
 	esac
@@ -174,7 +175,7 @@ case " ${NDCTL_TESTS:-$NFIT_TESTS} " in
 esac
 echo "all: $(( $(date +%s) - start )) s" >> "$out/times.txt"
 cat "$out/times.txt"
-python3 "$REPO/harness/ndctl_report.py" "$out/results" "${runlist[@]}" > "$out/table.md" || rc=1
+python3 "$REPO/harness/suites/ndctl/ndctl_report.py" "$out/results" "${runlist[@]}" > "$out/table.md" || rc=1
 cat "$out/table.md"
 echo "ndctl: results in $out"
 exit $rc

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dax_bench: the measurements of "make bench" that fio cannot take, because
- * they need the recovery flags or poison. Built by harness/bench.sh against
+ * they need the recovery flags or poison. Built by harness/suites/bench/run.sh against
  * the series' UAPI headers and the selftests' helpers (dax_common.c), run in
  * the VM by guest/bench.sh on a mounted DAX file system.
  *

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""ndctl_report.py RESULTS RUN...: the table of make ndctl (harness/ndctl.sh).
+"""ndctl_report.py RESULTS RUN...: the table of make ndctl (run.sh).
 
 Each run's results.txt (guest/ndctl.sh) has a line per script: name,
 pass|fail|skip, exit status, seconds. The table has a row per script, bus
@@ -12,6 +12,8 @@ pass, or when a run has no results.
 import os
 import sys
 
+# peer_report.py, which the peer suites' reports share, is in harness/.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from peer_report import DRIVERS, Report, differ, regressed, status
 
 E820_SCRIPTS = {"dax-ext4.sh", "dax-xfs.sh"}

@@ -18,7 +18,8 @@
 #
 #   base     the unpatched 7.3.4 source ($BASE_DIR)
 #   series   the source with the series ($SRC, kept by harness/assemble.sh)
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lib.sh
+. "$(dirname "$0")/../../lib.sh"
 
 which=${1:?usage: nfit-kernel.sh base|series}
 case $which in

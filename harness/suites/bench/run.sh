@@ -9,7 +9,7 @@
 #   base     the unpatched 7.3.4 kernel (built once, from the same fragment
 #            minus the series' own options), nd_pmem only
 #
-# guest/bench.sh runs fio and dax_bench (guest/dax_bench.c, built here
+# guest/bench.sh runs fio and dax_bench (dax_bench.c, built here
 # against the series' UAPI headers and the selftests' helpers) in the VM;
 # bench_report.py turns the samples into results.json, results.md and
 # ratios.dat, and gnuplot draws ratios.png. The run's files go to
@@ -26,7 +26,8 @@
 #                      warm-up)
 #
 # TCG timings are noisy: compare ratios, not MB/s.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lib.sh
+. "$(dirname "$0")/../../lib.sh"
 
 # The emulated DIMM's image goes on tmpfs: on a disk file system the host
 # writes back the pages the guest dirties, and a guest store to a page under
@@ -53,7 +54,7 @@ bin=$DAX_CACHE/bench-bin
 mkdir -p "$bin"
 sel=$SRC/tools/testing/selftests/dax_recovery
 "clang-$DAX_LLVM" -O2 -g -Wall -Wextra -Wno-unused-parameter -Wno-gnu-variable-sized-type-not-at-end -static -isystem "$BUILD/usr/include" \
-	-I"$sel" -o "$bin/dax_bench" "$REPO/harness/guest/dax_bench.c" "$sel/dax_common.c"
+	-I"$sel" -o "$bin/dax_bench" "$REPO/harness/suites/bench/dax_bench.c" "$sel/dax_common.c"
 
 # Both initramfs images get fio and dax_bench (the next build drops them).
 DAX_INITRAMFS_BENCH=$bin/dax_bench "$REPO/harness/initramfs.sh"
@@ -107,7 +108,7 @@ print(json.dumps({
     "vm_seconds": secs,
 }))
 PY
-python3 "$REPO/harness/bench_report.py" "$out" "$out/results.txt" "$out/meta.json"
+python3 "$REPO/harness/suites/bench/bench_report.py" "$out" "$out/results.txt" "$out/meta.json"
 plot() {	# run-directory: draws ratios.png from ratios.dat
 	gnuplot <<EOF2
 set terminal pngcairo size 1100,540 font ",10" noenhanced

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
 """fstests_report.py RESULTS KERNEL...: the table of a make fstests run
-(harness/fstests.sh): one row per test and file system, one column per
+(run.sh): one row per test and file system, one column per
 kernel (base, nd_pmem, rust_pmem), from fstests' xunit reports
 (RESULTS/<kernel>/<fs>/result.xml). Exits 1 if a driver fails a test the
 base kernel passes, if the two drivers differ on a test, or if a kernel
@@ -10,6 +10,8 @@ import os
 import sys
 import xml.etree.ElementTree as ET
 
+# peer_report.py, which the peer suites' reports share, is in harness/.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 from peer_report import DRIVERS, Report, differ, regressed, status
 
 

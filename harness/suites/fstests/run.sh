@@ -27,7 +27,8 @@
 #                      6.5.0 with userspace/xfsprogs ("pread -E", "pwrite
 #                      -E"), built here if missing; the host's xfs_io has
 #                      no -E, and generic/788 to 790 are notrun with it
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=../../lib.sh
+. "$(dirname "$0")/../../lib.sh"
 
 PEERS=${DAX_PEERS:-$REPO/../shared/peers}
 TARBALL=fstests-63a29724.tar.xz
@@ -64,11 +65,11 @@ if [ "$(cat "$FST/.built" 2>/dev/null)" != "$stamp" ]; then
 fi
 
 # The tests use xfs_io for the flags ("pread -E", "pwrite -E"), which only
-# the patched xfsprogs has: harness/userspace.sh builds it (and its other
+# the patched xfsprogs has: harness/suites/userspace/run.sh builds it (and its other
 # tools) without running its checks when no step is named.
 XFS_IO=${FSTESTS_XFS_IO:-}
 if [ -z "$XFS_IO" ]; then
-	USERSPACE_STEPS=build "$REPO/harness/userspace.sh" > "$FST/userspace-build.log" 2>&1 ||
+	USERSPACE_STEPS=build "$REPO/harness/suites/userspace/run.sh" > "$FST/userspace-build.log" 2>&1 ||
 		{ tail -20 "$FST/userspace-build.log"; die "building the patched xfs_io failed"; }
 	XFS_IO=$DAX_CACHE/userspace/xfsprogs/xfsprogs-6.5.0/io/xfs_io
 fi
@@ -135,7 +136,7 @@ for k in "${klist[@]}"; do
 done
 cat "$out/times.txt"
 
-python3 "$REPO/harness/fstests_report.py" "$out/results" "${klist[@]}" > "$out/table.md" || rc=1
+python3 "$REPO/harness/suites/fstests/fstests_report.py" "$out/results" "${klist[@]}" > "$out/table.md" || rc=1
 cat "$out/table.md"
 echo "fstests: results in $out"
 exit $rc
