@@ -57,9 +57,9 @@ class BenchReportTest(unittest.TestCase):
     def test_captured_run_judged_on_instructions(self):
         res, out = self.report(fixture('bench', 'results.txt'))
         t = self.targets(res)
-        self.assertEqual(len(t), 42)
+        self.assertEqual(len(t), 44)
         self.assertEqual({n for n, x in t.items() if not x['met']}, MISSED_ICOUNT)
-        self.assertTrue(out[-1].startswith('Targets: 27 of 42 met. Missed: '))
+        self.assertTrue(out[-1].startswith('Targets: 29 of 44 met. Missed: '))
         # Every poisoned file gave back all its good bytes in one call.
         for nb in (1, 16, 256):
             for k in ('series/nd_pmem', 'series/rust_pmem'):
@@ -115,6 +115,40 @@ class BenchReportTest(unittest.TestCase):
         self.assertFalse(t['IGNORE recovers all good bytes in one call, series/nd_pmem/16bad']['met'])
         # "unsupported" samples are not samples.
         self.assertNotIn('series/rust_pmem/ignore-read-1bad', res['samples'])
+
+
+class BenchIndexTest(unittest.TestCase):
+    """bench_report.py --index: bench/README.md from the recorded runs."""
+
+    def test_index_newest_first_with_latest_tables(self):
+        bench = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, bench)
+        for run, recorded in (('2026-12-03-b', '2026-12-03T09:00:00Z'),
+                              ('2026-12-03-a', '2026-12-03T18:00:00Z')):
+            d = os.path.join(bench, run)
+            os.mkdir(d)
+            shutil.copy(fixture('bench', 'results.txt'), os.path.join(d, 'results.txt'))
+            with open(fixture('bench', 'meta.json')) as f:
+                meta = dict(json.load(f), recorded=recorded, patches=36, toolchain='clang 22')
+            with open(os.path.join(d, 'meta.json'), 'w') as f:
+                json.dump(meta, f)
+            run_main(bench_report.main, [d, os.path.join(d, 'results.txt'),
+                                         os.path.join(d, 'meta.json')])
+        os.mkdir(os.path.join(bench, '2026-11-30'))
+        with open(os.path.join(bench, '2026-11-30', 'note.txt'), 'w') as f:
+            f.write('an old run\n')
+        self.assertEqual(run_main(bench_report.main, ['--index', bench])[0], 0)
+        with open(os.path.join(bench, 'README.md')) as f:
+            lines = f.read().splitlines()
+        # recorded later the same day: the latest, though its name sorts first
+        self.assertIn('## Latest: `2026-12-03-a/`', lines)
+        rows = [line for line in lines if line.startswith('| [`')]
+        self.assertEqual([r.split('`')[1] for r in rows],
+                         ['2026-12-03-a/', '2026-12-03-b/', '2026-11-30/'])
+        self.assertIn('| 36 | clang 22 | ', rows[0])
+        self.assertIn('29 of 44', rows[0])
+        self.assertTrue(rows[2].endswith('| an old run |'))
+        self.assertTrue(any(line.startswith('Targets: 29 of 44 met.') for line in lines))
 
 
 if __name__ == '__main__':

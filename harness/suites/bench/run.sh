@@ -13,8 +13,8 @@
 # against the series' UAPI headers and the selftests' helpers) in the VM;
 # bench_report.py turns the samples into results.json, results.md and
 # ratios.dat, and gnuplot draws ratios.png. The run's files go to
-# $LOGS/bench-<date>/; BENCH_RECORD=1 also copies them to bench/ in the
-# repository, where the README's table comes from.
+# $LOGS/bench-<date>/; BENCH_RECORD=<label> also records them in the
+# repository, as bench/<date>-<label>/ with the index bench/README.md.
 #
 #   BENCH_ROUNDS (5)   rounds per driver; medians with min and max
 #   FIO_RUNTIME (2)    seconds per fio run
@@ -93,9 +93,12 @@ if [ "${BENCH_ICOUNT:-1}" = 1 ]; then
 	unset DAXVM_ICOUNT DAXVM_ENV_BENCH_SALVAGE DAXVM_ENV_BENCH_RECOVER
 fi
 
-python3 - "$out" "$ROUNDS" "$RT" "$(( $(date +%s) - start ))" > "$out/meta.json" <<'PY'
+series_read
+python3 - "$out" "$ROUNDS" "$RT" "$(( $(date +%s) - start ))" "${#SERIES_PATCH[@]}" \
+	"$("clang-$DAX_LLVM" --version | head -n 1), $(/usr/bin/rustc --version)" > "$out/meta.json" <<'PY'
 import json, subprocess, sys, datetime
 out, rounds, rt, secs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+patches, toolchain = int(sys.argv[5]), sys.argv[6]
 first = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0]
 cpu = [l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")]
 print(json.dumps({
@@ -105,7 +108,8 @@ print(json.dumps({
     "kernel": open(f"{out}/series.kernel").read().strip(),
     "base_kernel": open(f"{out}/base.kernel").read().strip(),
     "fio": first(["fio", "--version"]), "fio_runtime": rt, "rounds": rounds,
-    "vm_seconds": secs,
+    "vm_seconds": secs, "patches": patches, "toolchain": toolchain,
+    "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
 }))
 PY
 python3 "$REPO/harness/suites/bench/bench_report.py" "$out" "$out/results.txt" "$out/meta.json"
@@ -131,8 +135,15 @@ EOF2
 }
 plot "$out"
 echo "results: $out (results.json, results.md, ratios.png)"
-if [ "${BENCH_RECORD:-0}" = 1 ]; then
-	mkdir -p "$REPO/bench"
-	cp "$out"/{results.json,results.md,ratios.png,results.txt} "$REPO/bench/"
-	step "recorded in $REPO/bench/"
+# BENCH_RECORD=<label> (1: "run") records the run as bench/<date>-<label>/
+# and rewrites bench/README.md, the index, from every recorded run.
+if [ "${BENCH_RECORD:-0}" != 0 ]; then
+	label=$BENCH_RECORD
+	[ "$label" != 1 ] || label=run
+	dest=$REPO/bench/$(date +%F)-$label
+	[ ! -e "$dest" ] || die "bench: $dest is taken; record under another BENCH_RECORD label (the run is in $out)"
+	mkdir -p "$dest"
+	cp "$out"/{results.json,results.md,ratios.png,results.txt} "$dest/"
+	python3 "$REPO/harness/suites/bench/bench_report.py" --index "$REPO/bench"
+	step "recorded in $dest; bench/README.md rewritten"
 fi
