@@ -3,6 +3,8 @@
  * The "fs" fixture of the dax_recovery selftests: a fresh ext4 or XFS file
  * system on the scratch fsdax device, mounted with -o dax at MNT; injected
  * poison is forgotten when the test ends. Include after kselftest_harness.h.
+ * A program with a fixture of its own, which wants only the mount point and
+ * the timeout, defines DAX_FIXTURE_NO_FS first.
  */
 #ifndef DAX_RECOVERY_FIXTURE_H
 #define DAX_RECOVERY_FIXTURE_H
@@ -23,6 +25,7 @@
 #undef TEST_TIMEOUT_DEFAULT
 #define TEST_TIMEOUT_DEFAULT	300
 
+#ifndef DAX_FIXTURE_NO_FS
 FIXTURE(fs) {
 	struct dax_dev dev;
 	bool mounted;
@@ -80,6 +83,7 @@ FIXTURE_TEARDOWN_PARENT(fs)
 		(void)dax_fault_disarm(&self->dev, "clear");
 	}
 }
+#endif
 
 static inline int create(const char *name)
 {
