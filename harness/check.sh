@@ -8,6 +8,9 @@
 
 "$REPO/harness/build.sh"
 [ "${LINT:-1}" = 0 ] || "$REPO/harness/lint.sh"
+# The build matrix's second configuration (CONFIG_ND_BTT=y), for the main
+# build only (not make check-debug's); not booted.
+[ "${LINT:-1}" = 0 ] || [ "$BUILD" != "$DAX_CACHE/build" ] || "$REPO/harness/build-btt.sh"
 
 sel=()
 [ -n "${T:-}" ] && sel=(-t "dax_recovery:${T#dax_recovery:}")

@@ -13,7 +13,13 @@ done
 
 mkdir -p "$BUILD"
 merged=$BUILD/dax-recovery.fragment
-cat "${frags[@]}" > "$merged.new"
+# A later fragment overrides an earlier one: only the last setting of an
+# option stays (config/btt.config's CONFIG_BLK_DEV_PMEM=y over =m).
+cat "${frags[@]}" | awk '
+	{ opt = $0; line[NR] = $0 }
+	opt ~ /^CONFIG_[A-Za-z0-9_]+=/ { sub(/=.*/, "", opt); key[NR] = opt; last[opt] = NR; next }
+	opt ~ /^# CONFIG_[A-Za-z0-9_]+ is not set/ { sub(/^# /, "", opt); sub(/ .*/, "", opt); key[NR] = opt; last[opt] = NR }
+	END { for (i = 1; i <= NR; i++) if (!(i in key) || last[key[i]] == i) print line[i] }' > "$merged.new"
 stamp=$( (cat "$merged.new"; [ "$DAX_LLVM" != 22 ] || cat "$REPO/config/llvm22.config"; { grep -E '(^|/)Kconfig' "$SRC/.dax-recovery-manifest" || true; } |
 	  while read -r k; do cat "$SRC/$k" 2>/dev/null; done) | sha256sum)
 if [ -f "$BUILD/.config" ] && [ "$(cat "$BUILD/.config.stamp" 2>/dev/null)" = "$stamp" ]; then
