@@ -128,7 +128,14 @@ impl<T: PagemapOps> Pagemap<T> {
     /// is memory the caller owns.
     fn new(config: PagemapConfig, nid: i32, handler: T) -> impl PinInit<Self, Error> {
         let init = move |slot: *mut Self| {
-            // SAFETY: `slot` is valid for writes; the fields are written before use.
+            // SAFETY: `slot` is valid for writes. The handler and the flag come first:
+            // `memremap_pages()` publishes the pgmap, and with it `memory_failure_callback()`,
+            // which reads them, before it returns.
+            unsafe {
+                (&raw mut (*slot).handler).write(handler);
+                (&raw mut (*slot).mf_seen).write(Atomic::new(false));
+            }
+            // SAFETY: `slot` is valid for writes; `pgmap` is written before use.
             let pgmap = unsafe { Opaque::cast_into(&raw const (*slot).pgmap) };
             let mut cfg = config.0;
             cfg.type_ = bindings::memory_type_MEMORY_DEVICE_FS_DAX;
@@ -136,21 +143,33 @@ impl<T: PagemapOps> Pagemap<T> {
             // SAFETY: `pgmap` is valid for writes of a `struct dev_pagemap`.
             unsafe { pgmap.write(cfg) };
             // SAFETY: `pgmap` is initialized and pinned (it lives in `*slot`, which is pinned);
-            // `memremap_pages()` keeps it until `memunmap_pages()` in `drop`.
+            // `memremap_pages()` keeps it until `memunmap_pages()` in `drop` (or below).
             let virt = unsafe { bindings::memremap_pages(pgmap, nid) };
-            // `memremap_pages()` returns a pointer or an `ERR_PTR`.
-            let virt = crate::error::from_err_ptr(virt)?;
-            let virt = NonNull::new(virt).ok_or(ENOMEM)?;
-            // SAFETY: `slot` is valid for writes.
-            unsafe {
-                (&raw mut (*slot).virt).write(virt);
-                (&raw mut (*slot).handler).write(handler);
-                (&raw mut (*slot).mf_seen).write(Atomic::new(false));
+            // `memremap_pages()` returns a pointer or an `ERR_PTR`; never NULL for a mapped
+            // range, but a NULL one is unmapped again rather than kept.
+            let virt = crate::error::from_err_ptr(virt).and_then(|virt| {
+                NonNull::new(virt).ok_or_else(|| {
+                    // SAFETY: `memremap_pages()` mapped `pgmap`, and nothing else has it yet.
+                    unsafe { bindings::memunmap_pages(pgmap) };
+                    ENOMEM
+                })
+            });
+            match virt {
+                Ok(virt) => {
+                    // SAFETY: `slot` is valid for writes.
+                    unsafe { (&raw mut (*slot).virt).write(virt) };
+                    Ok(())
+                }
+                Err(e) => {
+                    // SAFETY: The handler was written above, the pgmap is not mapped (any more),
+                    // so no callback can read it: it is dropped here, as the slot will not be.
+                    unsafe { core::ptr::drop_in_place(&raw mut (*slot).handler) };
+                    Err(e)
+                }
             }
-            Ok(())
         };
-        // SAFETY: On success every field of `*slot` is initialized; on failure nothing needs to
-        // be dropped (`handler` is dropped by the closure, `pgmap` needs no teardown).
+        // SAFETY: On success every field of `*slot` is initialized; on failure the closure has
+        // dropped the handler and unmapped the pgmap, so nothing in `*slot` needs dropping.
         unsafe { pin_init::pin_init_from_closure(init) }
     }
 
