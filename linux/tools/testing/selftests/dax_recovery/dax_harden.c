@@ -405,11 +405,58 @@ static bool fail_nth_fired(int fd)
 }
 
 /*
- * Every fault point a reset of a poisoned page meets (the kernel copy of
- * the caller's data, ENOMEM; the clear, EIO) fails in turn: each failure
- * leaves the page and its poison as they were, or, for an allocation the
- * reset does without (the bus's bookkeeping), the reset is whole; with
- * none left, the reset works.
+ * Every fault point of a RESET of the 300 bytes at @src to @page + 1000
+ * (a poisoned page, whose IGNORE image is @want), with @len bytes asked,
+ * fails in turn: each failure leaves the page and its poison as they were,
+ * or, for an allocation the reset does without (the bus's bookkeeping), or
+ * one a first try meets and the reset's second try (from a kernel copy)
+ * does not, the reset is whole. Returns the points that fired.
+ */
+static int reset_fault_points(struct __test_metadata *_metadata, struct dax_dev *dev,
+			      int fd, int nth, off_t page, uint8_t *src, size_t len,
+			      const uint8_t *want, uint8_t *buf)
+{
+	int n, points = 0;
+
+	dax_fill(src, 300, NEW, page + 1000);
+	for (n = 1; n < 100; n++) {
+		ssize_t got;
+
+		fail_nth_set(nth, n);
+		got = dax_rw2(fd, true, src, len, page + 1000, RESET);
+		if (!fail_nth_fired(nth)) {
+			EXPECT_EQ(300, got);
+			break;
+		}
+		points++;
+		if (got == 300) {
+			EXPECT_EQ(0, dax_badblocks_count(dev)) TH_LOG("fault point %d", n);
+			ASSERT_EQ(0, dax_write_pattern(fd, page + 1000, 300, OLD)) {
+				return -1;
+			}
+			ASSERT_LE(0, dax_poison_file(dev, fd, page + 2 * DAX_SECTOR, 1)) {
+				return -1;
+			}
+			continue;
+		}
+		EXPECT_TRUE(got == -EIO || got == -ENOMEM) TH_LOG("fault point %d: %zd", n, got);
+		EXPECT_EQ(1, dax_badblocks_count(dev));
+		memset(buf, 0xa5, FLEN);
+		EXPECT_EQ(FLEN, ignore_all(fd, buf, FLEN));
+		EXPECT_EQ(0, memcmp(buf, want, FLEN)) TH_LOG("fault point %d", n);
+	}
+	EXPECT_LT(n, 100);
+	return points;
+}
+
+/*
+ * Every fault point of the driver a reset of a poisoned page meets (an
+ * allocation, ENOMEM; the clear, EIO) fails in turn, as
+ * reset_fault_points() checks: once from a buffer that can be faulted in,
+ * which the reset copies from directly, and once from one that cannot be
+ * wholly (its last byte is in an inaccessible page), which the reset takes
+ * into a kernel copy first, 300 bytes of the 301 asked. With none left, the
+ * reset works.
  * An IGNORE read allocates nothing in the driver; reporting what it lost
  * allocates an event from a mempool: whichever allocation fails, the read
  * returns every byte.
@@ -417,8 +464,8 @@ static bool fail_nth_fired(int fd)
 TEST_F(fs, fail_nth_driver_paths)
 {
 	const off_t page = 5 * DAX_PAGE;
-	uint8_t *buf = malloc(300 + FLEN), *want = malloc(FLEN);
-	int fd, nth, n, points = 0;
+	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN), *src, *edge;
+	int fd, nth, n, direct, copied;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
@@ -426,6 +473,10 @@ TEST_F(fs, fail_nth_driver_paths)
 	if (fd < 0)
 		goto out;
 	self->poisoned = true;
+	edge = mmap(NULL, 2 * DAX_PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, edge);
+	ASSERT_EQ(0, mprotect(edge + DAX_PAGE, DAX_PAGE, PROT_NONE));
 	ASSERT_EQ(0, failslab_limit(&self->dev));
 	nth = fail_nth_open();
 	ASSERT_GE(nth, 0);
@@ -442,47 +493,29 @@ TEST_F(fs, fail_nth_driver_paths)
 	}
 	EXPECT_LT(n, 20);
 
-	dax_fill(buf, 300, NEW, page + 1000);
-	for (n = 1; n < 100; n++) {
-		ssize_t got;
-
-		fail_nth_set(nth, n);
-		got = dax_rw2(fd, true, buf, 300, page + 1000, RESET);
-		if (!fail_nth_fired(nth)) {
-			EXPECT_EQ(300, got);
-			break;
-		}
-		points++;
-		if (got == 300) {
-			/*
-			 * An allocation the reset does without (the bus's
-			 * bookkeeping of what it forgets): the reset is whole.
-			 * Put the page back as it was for the next point.
-			 */
-			EXPECT_EQ(0, dax_badblocks_count(&self->dev)) TH_LOG("fault point %d", n);
-			ASSERT_EQ(0, dax_write_pattern(fd, page + 1000, 300, OLD));
-			ASSERT_LE(0, dax_poison_file(&self->dev, fd, page + 2 * DAX_SECTOR, 1));
-			continue;
-		}
-		EXPECT_TRUE(got == -EIO || got == -ENOMEM) TH_LOG("fault point %d: %zd", n, got);
-		EXPECT_EQ(1, dax_badblocks_count(&self->dev));
-		memset(buf + 300, 0xa5, FLEN);
-		EXPECT_EQ(FLEN, ignore_all(fd, buf + 300, FLEN));
-		EXPECT_EQ(0, memcmp(buf + 300, want, FLEN)) TH_LOG("fault point %d", n);
-		dax_fill(buf, 300, NEW, page + 1000);
-	}
-	TH_LOG("a reset meets %d fault points", points);
+	src = malloc(300);
+	ASSERT_NE(NULL, src);
+	direct = reset_fault_points(_metadata, &self->dev, fd, nth, page, src, 300, want, buf);
+	ASSERT_EQ(0, dax_write_pattern(fd, page + 1000, 300, OLD));
+	ASSERT_LE(0, dax_poison_file(&self->dev, fd, page + 2 * DAX_SECTOR, 1));
+	free(src);
+	copied = reset_fault_points(_metadata, &self->dev, fd, nth, page, edge + DAX_PAGE - 300,
+				    301, want, buf);
+	TH_LOG("a reset meets %d fault points, %d from a kernel copy", direct, copied);
 	/*
-	 * At least the kernel copy of the caller's data; a bus with a
-	 * clear-error command allocates for its clear too (e820 does not).
+	 * The driver's allocations (failslab is limited to the driver, so
+	 * the DAX core's kernel copy is not among them) are the same either
+	 * way; a bus with a clear-error command allocates for its clear too.
 	 */
-	EXPECT_GE(points, dax_bus_declared(&self->dev) == DAX_BUS_CLEAR_ERROR ? 2 : 1);
+	EXPECT_GE(direct, dax_bus_declared(&self->dev) == DAX_BUS_CLEAR_ERROR ? 2 : 1);
+	EXPECT_EQ(copied, direct);
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	/* The rest of the bad sector, outside the write, reads as zeros. */
 	dax_fill(want + page + 1000, 300, NEW, page + 1000);
 	EXPECT_EQ(FLEN, pread(fd, buf, FLEN, 0));
 	EXPECT_EQ(0, memcmp(buf, want, FLEN));
 	close(nth);
+	munmap(edge, 2 * DAX_PAGE);
 out:
 	failslab_unlimit();
 	free(buf);

@@ -357,9 +357,7 @@ TEST_F(fs, reset_clean_range)
 
 /*
  * A reset whose data for a poisoned page comes in several iovecs: the page
- * is built from all of them (the drivers copy a page that one segment of
- * user memory holds straight to the medium, and build any other one in a
- * bounce page).
+ * gets every byte of each, in order.
  */
 TEST_F(fs, reset_iovecs)
 {
@@ -1095,8 +1093,9 @@ static uint8_t *faulting_reset(struct __test_metadata *_metadata, struct dax_dev
  * half leaves it: the bad sector in it repaired, the good bytes after it
  * kept, and the bad sector after it still lost (listed; plain reads stop
  * before it, IGNORE reads zero it). A buffer that faults at once writes
- * nothing and leaves the poison known. The user's data is taken before the
- * file system's locks, before anything is cleared, so it is the same on a
+ * nothing and leaves the poison known. A buffer that cannot be wholly
+ * faulted in is taken into a kernel copy before the file system's locks,
+ * before anything is cleared, so the result is the same on a
  * bus that clears poison (@bus_clears, injected), where a clear leaves what
  * it cleared undefined: no byte the reset did not write is trusted.
  */
@@ -1176,12 +1175,14 @@ static void *zap(void *arg)
 }
 
 /*
- * A reset takes the user's data into the kernel before the file system
- * takes the lock that keeps page faults out, and writes from that copy: a
- * page of the buffer that is reclaimed (or migrated) at any time must not
- * make the reset short. The buffer here is a shared mapping of a memfd
- * whose page table entries another thread drops all the time, so that its
- * pages are resident in the page cache but not mapped when the copy comes.
+ * A reset faults the user's buffer in before the file system takes the
+ * lock that keeps page faults out, and copies from it with page faults
+ * disabled; a page of the buffer that is gone by then (reclaimed,
+ * migrated) makes it do the whole reset again from a kernel copy of the
+ * data, so it must never make the reset short. The buffer here is a shared
+ * mapping of a memfd whose page table entries another thread drops all the
+ * time, so that its pages are resident in the page cache but often not
+ * mapped when the copy comes.
  */
 TEST_F(fs, reset_buffer_evicted)
 {
