@@ -23,7 +23,7 @@
 SHELL := /bin/bash
 H := harness
 
-.PHONY: all deps base tree build run check check-debug bisect shell bench fstests ndctl userspace series clean distclean
+.PHONY: all deps base tree build run check check-debug bisect shell bench bench-profile fstests ndctl userspace series clean distclean
 
 all: build
 
@@ -62,6 +62,9 @@ endif
 
 bench: base
 	@$(H)/suites/bench/run.sh
+
+bench-profile: build
+	@$(H)/suites/bench/run-profile.sh
 
 fstests: base
 	@$(H)/suites/fstests/run.sh

@@ -157,6 +157,8 @@ if [ "${DAXVM_HOSTROOT:-0}" = 1 ]; then
 	[ -n "${DAXVM_RESULTS:-}" ] &&
 		qemu+=(-virtfs local,path="$DAXVM_RESULTS",mount_tag=results,security_model=none,multidevs=remap)
 fi
+# DAXVM_PLUGIN: a TCG plugin and its arguments (make bench's profile).
+[ -n "${DAXVM_PLUGIN:-}" ] && qemu+=(-plugin "$DAXVM_PLUGIN")
 printf '%q ' "${qemu[@]}" > "$log/qemu.cmd"
 
 step "booting the VM (logs: $log)"

@@ -32,6 +32,12 @@
  *	bad sectors, and reports the calls and the time each way took to
  *	find them. The poison stays (the caller re-probes the namespace).
  *
+ *   dax_bench loop DEV FILE MIB NBAD ROUNDS reset|write
+ *	for make bench-profile: ROUNDS times, marks one sector of each of
+ *	NBAD pages bad and repairs the pages with RWF_RESET_HWERROR (reset),
+ *	or writes the same pages plainly (write), so that these are the only
+ *	pwritev2(2) calls of the run; reports how many there were.
+ *
  * Output: "bench NAME VALUE UNIT" lines. The file is (re)written with the
  * selftests' pattern first, so content checks are exact; any mismatch or
  * unexpected error exits non-zero.
@@ -423,6 +429,31 @@ static int recover(const struct dax_dev *dev, int fd, size_t size, int nbad)
 	return 0;
 }
 
+static int loop(const struct dax_dev *dev, int fd, size_t size, int nbad, int rounds,
+		const char *how)
+{
+	bool reset = !strcmp(how, "reset");
+	off_t *pages = calloc(nbad, sizeof(*pages));
+	double first, mean;
+
+	if (!pages || nbad < 1 || rounds < 1 || (!reset && strcmp(how, "write")))
+		fail("loop arguments");
+	for (int r = 0; r < rounds; r++) {
+		if (reset)
+			poison_pages(dev, fd, size, nbad, pages);
+		else
+			for (int i = 0; i < nbad; i++)
+				pages[i] = (off_t)i * (size / nbad) / DAX_PAGE * DAX_PAGE;
+		if (write_pages(fd, pages, nbad, reset ? RWF_RESET_HWERROR : 0, &first, &mean) < 0)
+			fail("loop writes");
+	}
+	if (dax_badblocks_count(dev) != 0)
+		fail("poison left after the resets");
+	print("loop-calls", (double)rounds * nbad, "calls");
+	free(pages);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct dax_dev dev = { 0 };
@@ -430,11 +461,13 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc < 5 || (strcmp(argv[1], "clean") && strcmp(argv[1], "recover") &&
-			 strcmp(argv[1], "salvage")) ||
-	    (!strcmp(argv[1], "recover") && argc < 6) || (!strcmp(argv[1], "salvage") && argc < 7)) {
+			 strcmp(argv[1], "salvage") && strcmp(argv[1], "loop")) ||
+	    (!strcmp(argv[1], "recover") && argc < 6) ||
+	    (!strcmp(argv[1], "salvage") && argc < 7) || (!strcmp(argv[1], "loop") && argc < 8)) {
 		fprintf(stderr, "usage: dax_bench clean DEV FILE MIB\n"
 				"       dax_bench recover DEV FILE MIB NBAD\n"
-				"       dax_bench salvage DEV FILE MIB NBAD DAX_SALVAGE\n");
+				"       dax_bench salvage DEV FILE MIB NBAD DAX_SALVAGE\n"
+				"       dax_bench loop DEV FILE MIB NBAD ROUNDS reset|write\n");
 		return 2;
 	}
 	snprintf(dev.path, sizeof(dev.path), "%s", argv[2]);
@@ -444,6 +477,8 @@ int main(int argc, char **argv)
 	fd = open_file(argv[3], size);
 	if (!strcmp(argv[1], "clean"))
 		return clean(fd, size);
+	if (!strcmp(argv[1], "loop"))
+		return loop(&dev, fd, size, atoi(argv[5]), atoi(argv[6]), argv[7]);
 	if (!strcmp(argv[1], "salvage"))
 		return salvage(&dev, fd, argv[3], size, atoi(argv[5]), argv[6]);
 	return recover(&dev, fd, size, atoi(argv[5]));
