@@ -452,11 +452,10 @@ static int reset_fault_points(struct __test_metadata *_metadata, struct dax_dev 
 /*
  * Every fault point of the driver a reset of a poisoned page meets (an
  * allocation, ENOMEM; the clear, EIO) fails in turn, as
- * reset_fault_points() checks: once from a buffer that can be faulted in,
- * which the reset copies from directly, and once from one that cannot be
- * wholly (its last byte is in an inaccessible page), which the reset takes
- * into a kernel copy first, 300 bytes of the 301 asked. With none left, the
- * reset works.
+ * reset_fault_points() checks: once from a buffer that can be read
+ * wholly, and once from one that cannot (its last byte is in an
+ * inaccessible page): the reset writes the 300 bytes of the 301 asked that
+ * can be read, a short write. With none left, the reset works.
  * An IGNORE read allocates nothing in the driver; reporting what it lost
  * allocates an event from a mempool: whichever allocation fails, the read
  * returns every byte.
@@ -465,7 +464,7 @@ TEST_F(fs, fail_nth_driver_paths)
 {
 	const off_t page = 5 * DAX_PAGE;
 	uint8_t *buf = malloc(FLEN), *want = malloc(FLEN), *src, *edge;
-	int fd, nth, n, direct, copied;
+	int fd, nth, n, whole, part;
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, want);
@@ -495,20 +494,20 @@ TEST_F(fs, fail_nth_driver_paths)
 
 	src = malloc(300);
 	ASSERT_NE(NULL, src);
-	direct = reset_fault_points(_metadata, &self->dev, fd, nth, page, src, 300, want, buf);
+	whole = reset_fault_points(_metadata, &self->dev, fd, nth, page, src, 300, want, buf);
 	ASSERT_EQ(0, dax_write_pattern(fd, page + 1000, 300, OLD));
 	ASSERT_LE(0, dax_poison_file(&self->dev, fd, page + 2 * DAX_SECTOR, 1));
 	free(src);
-	copied = reset_fault_points(_metadata, &self->dev, fd, nth, page, edge + DAX_PAGE - 300,
+	part = reset_fault_points(_metadata, &self->dev, fd, nth, page, edge + DAX_PAGE - 300,
 				    301, want, buf);
-	TH_LOG("a reset meets %d fault points, %d from a kernel copy", direct, copied);
+	TH_LOG("a reset meets %d fault points, %d from a buffer read in part", whole, part);
 	/*
-	 * The driver's allocations (failslab is limited to the driver, so
-	 * the DAX core's kernel copy is not among them) are the same either
-	 * way; a bus with a clear-error command allocates for its clear too.
+	 * The driver's allocations (failslab is limited to the driver) are
+	 * the same either way; a bus with a clear-error command allocates
+	 * for its clear too.
 	 */
-	EXPECT_GE(direct, dax_bus_declared(&self->dev) == DAX_BUS_CLEAR_ERROR ? 2 : 1);
-	EXPECT_EQ(copied, direct);
+	EXPECT_GE(whole, dax_bus_declared(&self->dev) == DAX_BUS_CLEAR_ERROR ? 2 : 1);
+	EXPECT_EQ(part, whole);
 	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
 	/* The rest of the bad sector, outside the write, reads as zeros. */
 	dax_fill(want + page + 1000, 300, NEW, page + 1000);

@@ -388,8 +388,9 @@ TEST_F(fs, reset_iovecs)
 
 /*
  * A reset whose data is a shared mapping of another part of the same file:
- * the drivers take the buffer's pages, pages of the file itself, while the
- * reset holds the file's locks, and the repaired page is a copy of them.
+ * a pin on the buffer's pages, pages of the file itself, would make the
+ * reset's layout break wait for ever, so the data is taken into a kernel
+ * copy before the locks, and the repaired page is a copy of them.
  */
 TEST_F(fs, reset_from_own_mapping)
 {
@@ -1016,6 +1017,46 @@ static off_t check_file(int fd, uint8_t *buf, int flags, off_t new, off_t new_en
 }
 
 /*
+ * A reset that would extend the file and fails (the clear of the poisoned
+ * last page fails): the file keeps its size and content, and the file
+ * system cleans up the blocks it allocated beyond the end (on ext4 that
+ * cleanup truncates, which takes the invalidate lock the reset holds).
+ * Unarmed, the same reset extends the file.
+ */
+TEST_F(fs, reset_extend_fails)
+{
+	const struct range bad[] = { { (PAGES - 1) * DAX_PAGE + DAX_SECTOR, DAX_SECTOR } };
+	const off_t off = (PAGES - 1) * DAX_PAGE + 500;
+	const size_t len = 2 * DAX_PAGE;
+	uint8_t *buf = malloc(FLEN + 2 * DAX_PAGE);
+	struct stat st;
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1))
+		goto out;
+	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
+	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
+	dax_fill(buf, len, NEW, off);
+	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf, len, off, RESET));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(FLEN, st.st_size);
+	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
+	ASSERT_EQ(0, dax_fault_disarm(&self->dev, "clear"));
+	EXPECT_EQ((ssize_t)len, dax_rw2(fd, true, buf, len, off, RESET));
+	ASSERT_EQ(0, fstat(fd, &st));
+	EXPECT_EQ(off + (off_t)len, st.st_size);
+	EXPECT_EQ(0, dax_badblocks_count(&self->dev));
+	memset(buf, 0xa5, FLEN + 2 * DAX_PAGE);
+	ASSERT_EQ(off + (ssize_t)len, pread(fd, buf, FLEN + 2 * DAX_PAGE, 0));
+	EXPECT_EQ(-1, dax_check(buf, off, OLD, 0));
+	EXPECT_EQ(-1, dax_check(buf + off, len, NEW, off));
+out:
+	free(buf);
+	close(fd);
+}
+
+/*
  * A clear that fails once: a mapping for a reset reaches up to and
  * including the first page with poison (page 2, after the clean page 1), so
  * the driver stops inside it; the DAX core tries page 2 again with a new
@@ -1093,11 +1134,11 @@ static uint8_t *faulting_reset(struct __test_metadata *_metadata, struct dax_dev
  * half leaves it: the bad sector in it repaired, the good bytes after it
  * kept, and the bad sector after it still lost (listed; plain reads stop
  * before it, IGNORE reads zero it). A buffer that faults at once writes
- * nothing and leaves the poison known. A buffer that cannot be wholly
- * faulted in is taken into a kernel copy before the file system's locks,
- * before anything is cleared, so the result is the same on a
- * bus that clears poison (@bus_clears, injected), where a clear leaves what
- * it cleared undefined: no byte the reset did not write is trusted.
+ * nothing and leaves the poison known. The pages that can be read are
+ * pinned before the file system's locks, before anything is cleared, so
+ * the result is the same on a bus that clears poison (@bus_clears,
+ * injected), where a clear leaves what it cleared undefined: no byte the
+ * reset did not write is trusted.
  */
 static void buffer_faults(struct __test_metadata *_metadata, struct dax_dev *dev,
 			  bool *poisoned, bool bus_clears)
@@ -1175,14 +1216,12 @@ static void *zap(void *arg)
 }
 
 /*
- * A reset faults the user's buffer in before the file system takes the
- * lock that keeps page faults out, and copies from it with page faults
- * disabled; a page of the buffer that is gone by then (reclaimed,
- * migrated) makes it do the whole reset again from a kernel copy of the
- * data, so it must never make the reset short. The buffer here is a shared
- * mapping of a memfd whose page table entries another thread drops all the
- * time, so that its pages are resident in the page cache but often not
- * mapped when the copy comes.
+ * A reset pins the pages of the user's buffer before the file system
+ * takes the lock that keeps page faults out, and copies from them: a page
+ * of the buffer whose mapping is gone by then (reclaimed, migrated) must
+ * never make the reset short. The buffer here is a shared mapping of a
+ * memfd whose page table entries another thread drops all the time, so
+ * that its pages are resident in the page cache but often not mapped.
  */
 TEST_F(fs, reset_buffer_evicted)
 {
