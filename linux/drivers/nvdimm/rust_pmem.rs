@@ -70,8 +70,8 @@ struct DataPos(u64);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Sector(u64);
 
-/// A byte offset in [`Pmem::mem`], the mapping of the whole namespace, where the data starts at
-/// [`Pmem::data_offset`].
+/// A byte offset in [`Pmem::mem`], the mapping of the namespace's data: the byte of the same
+/// [`DataPos`], as the mapping counts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct MapOffset(usize);
 
@@ -149,14 +149,15 @@ impl PagemapOps for Relay {
 struct Pmem {
     /// The known-bad sectors, relative to the start of the data; the disk shows them.
     bb: Arc<BadBlocks>,
-    /// The namespace, from its start (not the start of the data); the DAX device holds it too.
+    /// The namespace's data, from its start; the DAX device holds it too.
     mem: Arc<PmemMapping<Relay>>,
-    /// The offset of the data in `mem` (the fsdax info block and memmap come first).
+    /// The offset of the data in the namespace (the fsdax info block and memmap come first, out
+    /// of reach of `mem`).
     data_offset: u64,
     /// The bytes of the data.
     data_len: u64,
     region: ARef<Region>,
-    dev: Handle,
+    dev: Handle<Relay>,
     /// Makes a machine-check-safe read that covers data byte `offset` stop there, as consumed
     /// poison would (`/sys/kernel/debug/rust_pmem_mc_<disk>/`).
     #[pin]
@@ -170,19 +171,17 @@ struct Pmem {
 impl Pmem {
     /// Returns where data position `pos` is in the mapping.
     fn map(&self, pos: DataPos) -> Result<MapOffset> {
-        let off = pos.0.checked_add(self.data_offset).ok_or(ERANGE)?;
-        Ok(MapOffset(usize::try_from(off).map_err(|_| ERANGE)?))
+        Ok(MapOffset(usize::try_from(pos.0).map_err(|_| ERANGE)?))
     }
 
     /// Returns the data position of mapping offset `off`.
-    fn pos_of(&self, off: MapOffset) -> Result<DataPos> {
-        let off = u64::from_safe_cast(off.0);
-        Ok(DataPos(off.checked_sub(self.data_offset).ok_or(ERANGE)?))
+    fn pos_of(&self, off: MapOffset) -> DataPos {
+        DataPos(u64::from_safe_cast(off.0))
     }
 
     /// Returns the data position of kernel address `addr` (from `direct_access`).
     fn data_pos(&self, addr: *const core::ffi::c_void) -> Result<DataPos> {
-        self.pos_of(MapOffset(self.mem.offset_of(addr).ok_or(ERANGE)?))
+        Ok(self.pos_of(MapOffset(self.mem.offset_of(addr).ok_or(ERANGE)?)))
     }
 
     /// Returns the byte of the data a machine-check-safe read stops at, if the `mc_fault`
@@ -218,7 +217,7 @@ impl Pmem {
     /// Clears the poison of `len` bytes at `at` through the bus ([`Handle::clear_poison`]), and
     /// nothing else. Returns the bytes cleared: fewer than `len` if the bus cleared only part.
     fn clear_on_bus(&self, at: MapOffset, len: usize) -> Result<usize> {
-        // The mapping starts at the namespace.
+        // The mapping and the handle both count from the first byte of the data.
         let cleared = self
             .dev
             .clear_poison(u64::from_safe_cast(at.0), u32::try_from(len)?)?;
@@ -395,7 +394,12 @@ impl Pmem {
     /// bus call per run, as the bus allows ([`Handle::can_clear_poison`]): through its
     /// clear-error command, where only what the bus reports cleared counts, or, on a bus without
     /// a command interface, counted as cleared. Good data is never sent to a clear. A bus with
-    /// commands but no clear-error fails: the poison may be real.
+    /// commands but no clear-error fails: the poison may be real. The bus's records keep the
+    /// runs ([`Handle::clear_media_error`]): what is cleared but not written stays lost, until
+    /// [`Pmem::reset_done`] forgets what was written.
+    ///
+    /// `first` is the page's first bad run, as the caller found it; the list is asked again only
+    /// after it.
     ///
     /// The `clear_fault` injection point, when it fires for a run, stands for the bus: it clears
     /// only the first `cleared` bytes of the run (none if 0, all of them if a page).
@@ -405,29 +409,35 @@ impl Pmem {
     /// until they are written.
     ///
     /// C: `pmem_clear_bad_runs()`.
-    fn clear_bad_runs(&self, page: DataPos) -> Result {
+    fn clear_bad_runs(&self, page: DataPos, first: Range<DataPos>) -> Result {
         let end = page.add(PAGE_SIZE);
-        let mut at = page;
-        // The list must not be asked about an empty range.
-        while at < end {
-            let Some(run) = clip_bad(at, end, self.bad_in(at, end)) else {
-                break;
-            };
+        let mut run = first;
+        loop {
             let len = span(run.start, run.end)?;
             let cleared = if self.clear_fault.should_fail(len) {
                 usize::try_from(self.clear_fault.param())
                     .unwrap_or(usize::MAX)
                     .min(len)
             } else {
-                self.clear_on_bus(self.map(run.start)?, len)
-                    .map_err(|_| EIO)?
+                let at = u64::from_safe_cast(self.map(run.start)?.0);
+                usize::try_from(
+                    self.dev
+                        .clear_media_error(at, u32::try_from(len)?)
+                        .map_err(|_| EIO)?,
+                )?
             };
             if cleared != len {
                 return Err(EIO);
             }
-            at = run.end;
+            // The list must not be asked about an empty range.
+            if run.end >= end {
+                return Ok(());
+            }
+            match clip_bad(run.end, end, self.bad_in(run.end, end)) {
+                Some(next) => run = next,
+                None => return Ok(()),
+            }
         }
-        Ok(())
     }
 
     /// Resets the page at data position `page`, which holds known poison, with the `len` bytes
@@ -443,9 +453,10 @@ impl Pmem {
     ///    ([`Pmem::reset_done`]). A bad sector the write does not touch stays listed, cleared or
     ///    not: a reset never turns a lost sector the caller did not write into a readable one.
     ///
-    /// `iter` holds the caller's data in the kernel (the DAX core copies it before the file
-    /// system takes its locks), so the write does not fault; should it run short, the write is
-    /// the bytes it did take. Returns the bytes taken from `iter` and written.
+    /// `first` is the page's first bad run. `iter` cannot fault (the DAX core pins the caller's
+    /// buffer before the file system takes its locks, or copies it into the kernel); should the
+    /// write run short all the same, the write is the bytes it did take. Returns the bytes taken
+    /// from `iter` and written.
     ///
     /// C: `pmem_reset_page()`.
     fn reset_page(
@@ -454,8 +465,9 @@ impl Pmem {
         pos: DataPos,
         len: usize,
         iter: &mut IovIterSource<'_>,
+        first: Range<DataPos>,
     ) -> Result<usize> {
-        self.clear_bad_runs(page)?;
+        self.clear_bad_runs(page, first)?;
         let at = self.map(page)?;
         self.mem.mark_pages_present(at.0, PAGE_SIZE)?;
         self.mem.invalidate(at.0, PAGE_SIZE)?;
@@ -491,7 +503,8 @@ impl Pmem {
     }
 
     /// Ends the reset of the bytes `start..end` (`start < end`), written: flushes them, then
-    /// drops from the known-bad list the sectors they touch. Fails with `EIO` if a touched sector
+    /// drops from the known-bad list the sectors they touch, and from the bus's and the region's
+    /// records ([`Handle::forget_poison`]). Fails with `EIO` if a touched sector
     /// stays listed bad (a full list cannot split a range): a sector still listed is not
     /// repaired, whatever it holds.
     ///
@@ -499,9 +512,12 @@ impl Pmem {
     fn reset_done(&self, start: DataPos, end: DataPos) -> Result {
         self.region.flush()?;
         let first = start.sector();
-        self.bb
-            .clear_bad(first.0, end.0.div_ceil(SECTOR) - first.0)
-            .map_err(|_| EIO)
+        let sectors = end.0.div_ceil(SECTOR) - first.0;
+        self.bb.clear_bad(first.0, sectors).map_err(|_| EIO)?;
+        // The bus's and the region's records too, now that the sectors are written.
+        let at = u64::from_safe_cast(self.map(first.pos())?.0);
+        self.dev
+            .forget_poison(at, u32::try_from(sectors << SECTOR_SHIFT)?)
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with known
@@ -539,8 +555,9 @@ impl Pmem {
     ) -> Result<usize> {
         let len = usize::try_from(len)?;
         let page = pos.page();
-        if self.bb.is_bad(page.sector().0, PAGE_SECTORS) {
-            return self.reset_page(page, pos, len, iter);
+        let page_end = page.add(PAGE_SIZE);
+        if let Some(first) = clip_bad(page, page_end, self.bad_in(page, page_end)) {
+            return self.reset_page(page, pos, len, iter, first);
         }
         self.mem
             .copy_from_iter_flushcache(self.map(pos)?.0, len, iter)
@@ -612,7 +629,7 @@ impl Pmem {
         bytes: usize,
         iter: &mut IovIterSource<'_>,
     ) -> Result<usize> {
-        let pos = self.pos_of(at)?;
+        let pos = self.pos_of(at);
         let page_off = at.0 % PAGE_SIZE;
         let len = (page_off + bytes).div_ceil(PAGE_SIZE) * PAGE_SIZE;
         if !self.is_bad(pos.sector(), len) {
@@ -754,9 +771,8 @@ impl dax::Operations for PmemDax {
         } else {
             pmem.usable_with_poison(pgoff, nr_pages, mode)?
         };
-        // The data starts at a page of the mapping (checked when it was mapped), which the DAX
-        // device holds.
-        let page = usize::try_from(pmem.data_offset / PAGE_BYTES + pgoff)?;
+        // The DAX device's mapping is the data, from its first page.
+        let page = usize::try_from(pgoff)?;
         Ok(DirectAccess::new(page, usize::try_from(usable)?))
     }
 
@@ -866,10 +882,10 @@ impl PmemData {
 
 struct RustPmem;
 
-/// A namespace's memory, mapped, and where its data is in the mapping.
+/// A namespace's data, mapped, and where it is in the namespace.
 struct Mapped {
     mem: Arc<PmemMapping<Relay>>,
-    /// The offset of the data in `mem`.
+    /// The offset of the data in the namespace, where `mem` starts.
     data_offset: u64,
     /// The bytes of the data.
     data_len: u64,
@@ -925,7 +941,8 @@ impl RustPmem {
     }
 
     /// Reserves the namespace's memory and maps it: with `struct page`s as the pfn layout says
-    /// (fsdax), with them over the whole namespace if the region asks for them, or without.
+    /// (fsdax, the mapping reaching the data only), with them over the whole namespace if the
+    /// region asks for them, or without.
     fn map(
         dev: &nvdimm::Device<kernel::device::Core<'_>>,
         ns: &nvdimm::Namespace,
@@ -942,25 +959,27 @@ impl RustPmem {
             );
             return Err(EBUSY);
         };
-        let nid = dev.numa_node();
-        let (mem, data_offset, pfn_pad) = if let Some(l) = layout {
-            let map_len = cfg.range_len();
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
-            (mem, l.data_offset, size - map_len)
-        } else if map_pages {
-            cfg.set_range(phys, phys + size - 1);
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
-            (mem, 0, 0)
-        } else {
-            (PmemMapping::without_pages(range)?, 0, 0)
-        };
-        let mem = Arc::new(mem, GFP_KERNEL)?;
-        let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
+        let data_offset = layout.map_or(0, |l| l.data_offset);
         // DAX hands out the data by the page.
         if data_offset % PAGE_BYTES != 0 {
             dev_err!(dev.as_ref(), "unaligned data offset {data_offset:#x}\n");
             return Err(EINVAL);
         }
+        let nid = dev.numa_node();
+        // With a pfn layout, `cfg` starts the data at its data offset (`setup_pfn()` set it).
+        let (mem, pfn_pad) = if layout.is_some() {
+            let map_len = cfg.range_len();
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
+            (mem, size - map_len)
+        } else if map_pages {
+            cfg.set_range(phys, phys + size - 1);
+            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
+            (mem, 0)
+        } else {
+            (PmemMapping::without_pages(range)?, 0)
+        };
+        let mem = Arc::new(mem, GFP_KERNEL)?;
+        let data_len = size.checked_sub(pfn_pad + data_offset).ok_or(EINVAL)?;
         Ok(Mapped {
             mem,
             data_offset,
@@ -988,6 +1007,7 @@ impl RustPmem {
         if !bb.is_empty() {
             mapped.mem.note_memory_failure();
         }
+        let handle = dev.handle(ns, &mapped.mem)?;
         Arc::pin_init(
             try_pin_init!(Pmem {
                 bb,
@@ -995,7 +1015,7 @@ impl RustPmem {
                 data_offset: mapped.data_offset,
                 data_len: mapped.data_len,
                 region,
-                dev: dev.handle(ns),
+                dev: handle,
                 mc_fault <- FaultAttr::new(&mc_name, Some(c"offset")),
                 clear_fault <- FaultAttr::new(&clear_name, Some(c"cleared")),
             }),

@@ -98,8 +98,9 @@ pub struct DirectAccess {
 }
 
 impl DirectAccess {
-    /// Describes page `page` of the DAX device's mapping (counted from its start) and up to
-    /// `nr_pages - 1` pages after it (at least the one).
+    /// Describes page `page` of the DAX device's mapping (counted from the first page of its
+    /// data, so that no page before the data, such as an info block or a memmap on the device,
+    /// can be named) and up to `nr_pages - 1` pages after it (at least the one).
     // Inlined into drivers' `direct_access()`, which every DAX read, write and fault calls.
     #[inline]
     pub const fn new(page: usize, nr_pages: usize) -> Self {

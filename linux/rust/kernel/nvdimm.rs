@@ -17,9 +17,14 @@ use crate::{
     block::{badblocks::BadBlocks, bio::Bio},
     device, driver,
     error::{from_err_ptr, from_result, to_result},
-    mm::memremap::{PagemapConfig, PmemRange},
+    io::resource::{Flags, Resource},
+    mm::memremap::{PagemapConfig, PagemapOps, PmemMapping, PmemRange},
+    num::casts::FromSafeCast,
     prelude::*,
-    sync::aref::{ARef, AlwaysRefCounted},
+    sync::{
+        aref::{ARef, AlwaysRefCounted},
+        Arc,
+    },
     types::Opaque,
     ThisModule,
 };
@@ -302,14 +307,34 @@ impl<'a> Device<device::Core<'a>> {
     }
 
     /// Returns a reference-counted handle to the device, for operations that outlive probe on
-    /// the memory of `ns`, the device's namespace.
-    pub fn handle(&self, ns: &Namespace) -> Handle {
-        let (start, size) = ns.resource();
-        Handle {
+    /// the data of `ns`, the device's namespace, which `mem` maps: the handle reaches the bytes
+    /// `mem` reaches, at the offsets `mem` gives them, and nothing before the data (the info
+    /// block and the memmap of a pfn device). It holds `mem`, and with it the reservation of the
+    /// memory: however long it is kept, no other holder can have the memory while the handle can
+    /// clear poison in it.
+    ///
+    /// Fails with `EINVAL` if `mem` does not lie in `ns`.
+    pub fn handle<T: PagemapOps>(
+        &self,
+        ns: &Namespace,
+        mem: &Arc<PmemMapping<T>>,
+    ) -> Result<Handle<T>> {
+        let (ns_start, ns_size) = ns.resource();
+        let start = mem.phys_addr(0);
+        let size = u64::from_safe_cast(mem.len());
+        let end = start
+            .checked_sub(ns_start)
+            .and_then(|offset| offset.checked_add(size));
+        if end.is_none_or(|end| end > ns_size) {
+            return Err(EINVAL);
+        }
+        // INVARIANT: The data of `mem` lies in the namespace of the device, as checked above.
+        Ok(Handle {
             dev: self.as_ref().into(),
             start,
             size,
-        }
+            _mem: mem.clone(),
+        })
     }
 
     /// Returns the NUMA node of the device.
@@ -404,7 +429,9 @@ impl<'a> Device<device::Core<'a>> {
     }
 
     /// Sets `pgmap` up for the memmap of a [`Kind::Pfn`] device (`nvdimm_setup_pfn()`) and
-    /// returns the layout of its data, read from its info block through `raw`.
+    /// returns the layout of its data, read from its info block through `raw`. The data offset of
+    /// `pgmap` is set to the layout's ([`PagemapConfig::set_data_offset`]): a mapping of it does
+    /// not reach the info block, nor the memmap that the device may hold.
     ///
     /// The layout is returned here only: the info block is the device's, which may free it once
     /// the binding ends. Keep it.
@@ -424,11 +451,13 @@ impl<'a> Device<device::Core<'a>> {
         // SAFETY: A successful setup validated and kept the info block in `pfn_sb`, which lives
         // while the device is bound, as it is now.
         let sb = unsafe { &*(*nd_pfn).pfn_sb };
-        Ok(PfnLayout {
+        let layout = PfnLayout {
             data_offset: u64::from_le(sb.dataoff),
             start_pad: u32::from_le(sb.start_pad).into(),
             end_trunc: u32::from_le(sb.end_trunc).into(),
-        })
+        };
+        pgmap.set_data_offset(layout.data_offset)?;
+        Ok(layout)
     }
 
     /// Returns `true` if a raw namespace should be mapped with `struct page`s, for DAX
@@ -438,29 +467,31 @@ impl<'a> Device<device::Core<'a>> {
         unsafe { bindings::pmem_should_map_pages(self.raw()) }
     }
 
-    /// Reserves the memory of `ns`, the device's namespace, for the driver until the binding
-    /// ends, and returns it, to be mapped ([`PmemMapping`](crate::mm::memremap::PmemMapping)).
-    /// Fails with `EBUSY` if something else holds it.
+    /// Reserves the memory of `ns`, the device's namespace, for the driver, under the name of
+    /// the namespace, and returns it, to be mapped ([`PmemMapping`]).
+    ///
+    /// The reservation is the returned value's, not the binding's: it is released when the
+    /// value, or the mapping made from it, is dropped, and never while such a mapping lives,
+    /// even one kept past the end of the binding (then nothing else can reserve the memory, raw
+    /// access to the namespace included, until the mapping is dropped). Fails with `EBUSY` if
+    /// something else holds the memory.
     pub fn request_mem_region(&self, ns: &Namespace) -> Result<PmemRange> {
         let (start, len) = ns.resource();
-        let size = usize::try_from(len)?;
-        // SAFETY: The device, the namespace and its name are valid for the duration of the
-        // binding, during which the devres-managed region lives.
-        let res = unsafe {
-            bindings::__devm_request_region(
-                self.raw(),
-                &raw mut bindings::iomem_resource,
-                start,
-                len,
-                bindings::dev_name(&raw const (*ns.raw()).dev),
-            )
-        };
-        if res.is_null() {
-            return Err(EBUSY);
-        }
+        // SAFETY: The namespace is valid, and so is the name of its device, a NUL-terminated
+        // string, which is copied at once.
+        let name = unsafe { CStr::from_char_ptr(bindings::dev_name(&raw const (*ns.raw()).dev)) };
+        // SAFETY: `iomem_resource` is the root of the memory resources, static, so valid for as
+        // long as the reference. The reference is used for one call, `request_region()`, which
+        // reaches the resource through `__request_region()` under `resource_lock`, as every
+        // other user of the resource does: sharing it with them is sound.
+        let iomem = unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) };
+        let region = iomem
+            .request_region(start, len, name.to_cstring()?, Flags::IORESOURCE_MEM)
+            .ok_or(EBUSY)?;
         // SAFETY: The range is the namespace's persistent memory, which libnvdimm hands this
-        // device, and which was reserved for it above.
-        Ok(unsafe { PmemRange::new(start, size) })
+        // device, and which `region` reserves; libnvdimm's raw namespace access reserves it too
+        // before it maps it.
+        unsafe { PmemRange::new(region) }
     }
 }
 
@@ -538,19 +569,21 @@ impl Namespace {
     }
 }
 
-/// A reference-counted nvdimm bus device (see [`Device::handle`]), with the memory of its
+/// A reference-counted nvdimm bus device (see [`Device::handle`]), with the data of its
 /// namespace.
 ///
 /// # Invariants
 ///
-/// `start..start + size` is the physical range of the namespace of `dev`.
-pub struct Handle {
+/// `start..start + size` is a physical range in the namespace of `dev`: the data of `_mem`,
+/// which keeps the memory reserved.
+pub struct Handle<T: PagemapOps> {
     dev: ARef<device::Device>,
     start: u64,
     size: u64,
+    _mem: Arc<PmemMapping<T>>,
 }
 
-impl Handle {
+impl<T: PagemapOps> Handle<T> {
     /// Returns the generic device.
     pub fn device(&self) -> &device::Device {
         &self.dev
@@ -564,13 +597,14 @@ impl Handle {
         unsafe { bindings::nvdimm_can_clear_poison(self.dev.as_raw()) }
     }
 
-    /// Clears the poison of `len` bytes at byte `offset` of the device's namespace through the
-    /// bus's clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list
-    /// of bad ranges. Other memory on the bus (another namespace's) cannot be named.
+    /// Clears the poison of `len` bytes at byte `offset` of the data through the bus's
+    /// clear-error command (`nvdimm_clear_poison()`), and drops them from the bus's list of bad
+    /// ranges. Other memory on the bus (another namespace's, or the info block and memmap
+    /// before the data, which a clear may leave undefined) cannot be named.
     ///
     /// Returns the bytes cleared: fewer than `len` (0 included) if the bus cleared part or
     /// none, for instance because it has no clear-error command. Fails with `ERANGE` if the
-    /// range is not in the namespace.
+    /// range is not in the data.
     pub fn clear_poison(&self, offset: u64, len: u32) -> Result<u64> {
         let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
         // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
@@ -580,6 +614,37 @@ impl Handle {
             return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
         }
         Ok(u64::try_from(cleared)?)
+    }
+
+    /// [`Handle::clear_poison`] without its bookkeeping (`nvdimm_clear_media_error()`): the
+    /// bus's bad ranges and the regions' badblocks keep the range, so that what is cleared but
+    /// not written stays recorded as lost until [`Handle::forget_poison`] is told it was
+    /// written. On a bus without a command interface, which keeps no record but the kernel's,
+    /// the whole range counts as cleared.
+    ///
+    /// Returns the bytes cleared, as [`Handle::clear_poison`] does; fails with `ERANGE` if the
+    /// range is not in the data.
+    pub fn clear_media_error(&self, offset: u64, len: u32) -> Result<u64> {
+        let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
+        // in its namespace (type invariant).
+        let cleared = unsafe { bindings::nvdimm_clear_media_error(self.dev.as_raw(), phys, len) };
+        if cleared < 0 {
+            return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
+        }
+        Ok(u64::try_from(cleared)?)
+    }
+
+    /// Drops `len` bytes at byte `offset` of the data, cleared with
+    /// [`Handle::clear_media_error`] and since written, from the bus's bad ranges and the
+    /// region's badblocks (`nvdimm_forget_poison()`), so that a rescan or a new probe does not
+    /// bring them back. Fails with `ERANGE` if the range is not in the data.
+    pub fn forget_poison(&self, offset: u64, len: u32) -> Result {
+        let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
+        // in its namespace (type invariant).
+        unsafe { bindings::nvdimm_forget_poison(self.dev.as_raw(), phys, u64::from(len)) };
+        Ok(())
     }
 }
 

@@ -24,6 +24,7 @@ use crate::{
     bindings,
     block::bio::{self, Segment},
     error::to_result,
+    io::resource::Region,
     iov::{IovIterDest, IovIterSource},
     page::PAGE_SIZE,
     prelude::*,
@@ -37,19 +38,85 @@ use core::{
 };
 
 /// The configuration of a device memory mapping with `struct page`s: the C `struct dev_pagemap`
-/// before `memremap_pages()` takes it.
+/// before `memremap_pages()` takes it, and where the data starts in its range.
 ///
 /// Set its range with [`PagemapConfig::set_range`], or let a subsystem fill it in (for instance
-/// libnvdimm's pfn setup, which also reserves room for the memmap on the device).
-pub struct PagemapConfig(bindings::dev_pagemap);
+/// libnvdimm's pfn setup, which also reserves room for the memmap on the device and starts the
+/// data after it, see [`PagemapConfig::set_data_offset`]).
+///
+/// The second field is the data offset: the bytes of the range before it are mapped, but a
+/// [`PmemMapping`] of the configuration does not reach them.
+pub struct PagemapConfig(bindings::dev_pagemap, u64);
 
 impl PagemapConfig {
-    /// Creates an empty configuration.
+    /// Creates an empty configuration, whose data starts at the start of its range.
     pub fn new() -> Self {
         // SAFETY: All-zeroes is a valid `struct dev_pagemap` (integers, NULL pointers and an
         // empty range), and what the C code starts from. (Not `pin_init::zeroed()`: bindgen's
         // union fields are not `Zeroable`.)
-        Self(unsafe { core::mem::zeroed() })
+        Self(unsafe { core::mem::zeroed() }, 0)
+    }
+
+    /// Starts the data `offset` bytes into the range: a [`PmemMapping`] of the configuration
+    /// maps the whole range but reaches only the bytes from there, and its offsets count from
+    /// them (as C's pmem driver adds its `data_offset`). What comes before, an info block or
+    /// the memmap that `memremap_pages()` puts on the device, is out of reach of safe code.
+    ///
+    /// The data offset only moves forward: a subsystem that lays out metadata at the start of
+    /// the range sets it (`nvdimm::Device::setup_pfn`), and nothing brings that back into reach.
+    /// Fails with `EINVAL` if `offset` is below the data offset already set.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use kernel::mm::memremap::PagemapConfig;
+    ///
+    /// let mut cfg = PagemapConfig::new();
+    /// cfg.set_range(0x1_0000_0000, 0x1_3fff_ffff);
+    /// // An info block and a memmap in the first 2 MiB, as a pfn setup would say.
+    /// cfg.set_data_offset(0x20_0000)?;
+    /// // The metadata stays out of reach.
+    /// assert_eq!(cfg.set_data_offset(0), Err(EINVAL));
+    /// assert_eq!(cfg.data_offset(), 0x20_0000);
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// Nor can it be set back by other means: the data offset is the configuration's own.
+    ///
+    /// ```compile_fail
+    /// use kernel::mm::memremap::PagemapConfig;
+    ///
+    /// fn expose_metadata(cfg: &mut PagemapConfig) {
+    ///     // The memmap on the device would be in reach of a mapping's safe copies.
+    ///     cfg.1 = 0;
+    /// }
+    /// ```
+    pub fn set_data_offset(&mut self, offset: u64) -> Result {
+        if offset < self.1 {
+            return Err(EINVAL);
+        }
+        self.1 = offset;
+        Ok(())
+    }
+
+    /// Returns the offset of the data in the range (see [`PagemapConfig::set_data_offset`]).
+    pub fn data_offset(&self) -> u64 {
+        self.1
+    }
+
+    /// Returns the pages the memmap of the range may take on the device itself, as its
+    /// `vmem_altmap` says (`memremap_pages()` allocates the `struct page`s from them): `None` if
+    /// the memmap is in RAM.
+    fn memmap_on_device(&self) -> Option<AltmapPages> {
+        if self.0.flags & bindings::PGMAP_ALTMAP_VALID == 0 {
+            return None;
+        }
+        let altmap = &self.0.altmap;
+        Some(AltmapPages {
+            base_pfn: u64::from_safe_cast(altmap.base_pfn),
+            reserve: u64::from_safe_cast(altmap.reserve),
+            free: u64::from_safe_cast(altmap.free),
+        })
     }
 
     /// Maps the physical range `start..=end` (inclusive, as `struct range`).
@@ -221,26 +288,43 @@ const PAGE_BYTES: u64 = crate::num::casts::usize_as_u64(PAGE_SIZE);
 /// instance `nvdimm::Device::request_mem_region`); a driver cannot name any other physical
 /// address, such as the kernel's own memory.
 ///
+/// The value owns the reservation and releases it when it is dropped, and a [`PmemMapping`]
+/// made from it owns the value and drops it only after it is unmapped: the memory stays reserved
+/// for as long as anything maps it, whether or not the device that was handed it is still bound.
+/// So no other holder (another driver, raw access to a namespace that writes an info block, see
+/// `nvdimm::Device::namespace_enable`) can reserve the memory while a mapping of it lives, however
+/// long the mapping is kept.
+///
 /// # Invariants
 ///
 /// The `len` bytes at physical address `start` are persistent memory (not memory the kernel
-/// allocates from), reserved for the holder, which nothing else maps for its own use.
+/// allocates from) that `_region` reserves for the holder, and which nothing else maps for its
+/// own use while they are reserved.
 pub struct PmemRange {
     start: u64,
     len: usize,
+    _region: Region,
 }
 
 impl PmemRange {
-    /// Wraps the `len` bytes at physical address `start`.
+    /// Takes the memory that `region` reserves, and the reservation with it.
+    ///
+    /// Fails with `EINVAL` if the range has more bytes than a `usize` counts.
     ///
     /// # Safety
     ///
-    /// The range is persistent memory, not memory the kernel allocates from, reserved for the
-    /// caller (`request_mem_region()`), and nothing else maps it for its own use while mappings
-    /// made from the value live.
-    pub unsafe fn new(start: u64, len: usize) -> Self {
-        // INVARIANT: By the safety requirements.
-        Self { start, len }
+    /// The memory of `region` is persistent memory that was handed to the caller for its use,
+    /// not memory the kernel allocates from, and nothing maps it for its own use without
+    /// reserving it first (as libnvdimm's raw namespace access and the pmem drivers do).
+    pub unsafe fn new(region: Region) -> Result<Self> {
+        let start = region.start();
+        let len = usize::try_from(region.size())?;
+        // INVARIANT: By the safety requirements; `region` reserves the memory and is kept.
+        Ok(Self {
+            start,
+            len,
+            _region: region,
+        })
     }
 
     /// Returns the physical address of the range's first byte.
@@ -257,6 +341,37 @@ impl PmemRange {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+}
+
+/// The frames a memmap takes on the device (the C `struct vmem_altmap`): `memremap_pages()`
+/// allocates the `struct page`s from the `free` frames after the `reserve` frames from
+/// `base_pfn` (an info block, and the pages before the range in its subsection).
+#[derive(Clone, Copy)]
+struct AltmapPages {
+    base_pfn: u64,
+    reserve: u64,
+    free: u64,
+}
+
+/// Checks the data of a page map of the `len` bytes at physical address `start` (a page): it
+/// starts `data_offset` bytes in, at a page, within the range, and after every frame the
+/// memmap may take on the device (`memmap`, if the memmap is there), all of which lie in the
+/// range before the data. Then the data holds no `struct page` and nothing of the range before
+/// it. Fails with `EINVAL` otherwise.
+fn check_data_start(start: u64, len: u64, data_offset: u64, memmap: Option<AltmapPages>) -> Result {
+    if data_offset % PAGE_BYTES != 0 || data_offset > len {
+        return Err(EINVAL);
+    }
+    let Some(m) = memmap else {
+        return Ok(());
+    };
+    let first = m.base_pfn.checked_add(m.reserve).ok_or(EINVAL)?;
+    let end = first.checked_add(m.free).ok_or(EINVAL)?;
+    let data = start.checked_add(data_offset).ok_or(EINVAL)? / PAGE_BYTES;
+    if first < start / PAGE_BYTES || end > data {
+        return Err(EINVAL);
+    }
+    Ok(())
 }
 
 /// Copies `n` bytes from `src` to `dst` with `copy_mc_to_kernel()`, stopping at poison. Returns
@@ -278,16 +393,23 @@ unsafe fn copy_mc(dst: *mut u8, src: *const u8, n: usize) -> usize {
 /// How a [`PmemMapping`] holds its memory.
 enum Backing<T: PagemapOps> {
     Pages(Pin<KBox<Pagemap<T>>>),
-    Remap,
+    /// The address `memremap()` returned.
+    Remap(NonNull<c_void>),
 }
 
-/// A window of persistent memory mapped into the kernel, `len` bytes from physical address
+/// The data of persistent memory mapped into the kernel, `len` bytes from physical address
 /// `phys`, with bounds-checked copies.
 ///
-/// Offsets are relative to `phys`. Reads are machine-check safe (`copy_mc_to_kernel()`): a read
-/// that meets poison stops short instead of crashing the kernel. Writes bypass or flush the CPU
-/// caches (`memcpy_flushcache()`) so that they are durable once the platform's write queues are
-/// flushed.
+/// Offsets are relative to `phys`, the first byte of the data: a mapping with `struct page`s
+/// may map more (an fsdax namespace's info block and the memmap on the device come first, see
+/// [`PagemapConfig::set_data_offset`]), but no method reaches before the data, as C's pmem
+/// driver adds its `data_offset` to every offset. Reads are machine-check safe
+/// (`copy_mc_to_kernel()`): a read that meets poison stops short instead of crashing the kernel.
+/// Writes bypass or flush the CPU caches (`memcpy_flushcache()`) so that they are durable once
+/// the platform's write queues are flushed.
+///
+/// The mapping owns its [`PmemRange`], the reservation of the memory, and releases it only
+/// after it is unmapped.
 ///
 /// # Examples
 ///
@@ -308,15 +430,21 @@ enum Backing<T: PagemapOps> {
 ///
 /// # Invariants
 ///
-/// `virt` is the start of a kernel mapping of `len` bytes of memory at physical address `phys`,
-/// valid until the [`PmemMapping`] is dropped (it owns the mapping). If the memory has `struct
-/// page`s (`backing` holds a [`Pagemap`]), they cover the `len` bytes and `phys` is the start
-/// of a page.
+/// `virt` is the kernel address of `len` bytes of memory at physical address `phys`, valid until
+/// the [`PmemMapping`] is dropped: it owns the mapping (`backing`) and the reservation of the
+/// memory (`_range`), which is released after the mapping is undone. The bytes are those of
+/// `_range` from the data offset up to the end of the mapping, and none of them is a byte of a
+/// `struct page` or of what the mapping's configuration put before the data. If the memory has
+/// `struct page`s (`backing` holds a [`Pagemap`]), they cover the `len` bytes and `phys` is the
+/// start of a page.
 pub struct PmemMapping<T: PagemapOps> {
     virt: NonNull<c_void>,
     phys: u64,
     len: usize,
     backing: Backing<T>,
+    // Dropped after `backing`, which unmaps a `Pagemap`, and after `Drop::drop`, which unmaps
+    // the rest.
+    _range: PmemRange,
 }
 
 // SAFETY: The mapping is plain memory, usable from any thread.
@@ -328,10 +456,14 @@ unsafe impl<T: PagemapOps> Sync for PmemMapping<T> {}
 impl<T: PagemapOps> PmemMapping<T> {
     /// Maps the memory of `range` with `struct page`s, for DAX, as `config` says: from the start
     /// of `range`, a page, up to the end of `config`'s range, which must lie in `range`.
-    /// Offsets are relative to the start of `range`.
+    /// Offsets are relative to the start of the data, `config`'s data offset into `range`
+    /// ([`PagemapConfig::set_data_offset`]): what the range holds before it is mapped, but out
+    /// of reach.
     ///
     /// Fails with `EINVAL` if `config` does not map from the start of `range` or goes beyond it,
-    /// and with the error of `memremap_pages()` (for instance `ENOMEM`, or `ENXIO` over RAM).
+    /// if its data does not start at a page within its range, after every page its memmap may
+    /// take on the device, and with the error of `memremap_pages()` (for instance `ENOMEM`, or
+    /// `ENXIO` over RAM).
     pub fn with_pages(
         config: PagemapConfig,
         nid: i32,
@@ -339,23 +471,33 @@ impl<T: PagemapOps> PmemMapping<T> {
         range: PmemRange,
     ) -> Result<Self> {
         let (start, _) = config.range();
-        let len = usize::try_from(config.range_len())?;
+        let map_len = config.range_len();
+        let len = usize::try_from(map_len)?;
         // The page map must start at the range, a page, and end within it.
         if start != range.start || range.start % PAGE_BYTES != 0 || len > range.len || len == 0 {
             return Err(EINVAL);
         }
+        let data_offset = config.data_offset();
+        check_data_start(start, map_len, data_offset, config.memmap_on_device())?;
+        let skip = usize::try_from(data_offset)?;
         let pages = KBox::pin_init(Pagemap::new(config, nid, handler), GFP_KERNEL)?;
-        // INVARIANT: `memremap_pages()` mapped `len` bytes from `range.start`, a page, with pages.
+        // `skip` is at most `len`, so this stays in the mapping (or one past its end).
+        let virt = NonNull::new(pages.virt.as_ptr().wrapping_byte_add(skip)).ok_or(EINVAL)?;
+        // INVARIANT: `memremap_pages()` mapped `len` bytes from `range.start`, a page, with pages;
+        // the data is the `len - skip` bytes from `skip`, a page, which `check_data_start()` found
+        // after the memmap on the device.
         Ok(Self {
-            virt: pages.virt,
-            phys: range.start,
-            len,
+            virt,
+            phys: start + data_offset,
+            len: len - skip,
             backing: Backing::Pages(pages),
+            _range: range,
         })
     }
 
     /// Maps the memory of `range` without `struct page`s (`memremap()` with the platform's
-    /// persistent memory type). Fails with `ENOMEM` if it cannot be mapped.
+    /// persistent memory type). Offsets are relative to the start of `range`, all of which is
+    /// the data. Fails with `ENOMEM` if it cannot be mapped.
     ///
     /// Only memory the caller owns can be mapped, as a [`PmemRange`] proves: not the kernel's.
     ///
@@ -379,12 +521,13 @@ impl<T: PagemapOps> PmemMapping<T> {
         // persistent memory the caller owns (type invariant of `PmemRange`).
         let virt = unsafe { bindings::memremap(range.start, range.len, MEMREMAP_PMEM) };
         let virt = NonNull::new(virt).ok_or(ENOMEM)?;
-        // INVARIANT: `memremap()` mapped the range.
+        // INVARIANT: `memremap()` mapped the range, all of it data.
         Ok(Self {
             virt,
             phys: range.start,
             len: range.len,
-            backing: Backing::Remap,
+            backing: Backing::Remap(virt),
+            _range: range,
         })
     }
 
@@ -392,7 +535,7 @@ impl<T: PagemapOps> PmemMapping<T> {
     pub fn pagemap_handler(&self) -> Option<&T> {
         match &self.backing {
             Backing::Pages(p) => Some(p.handler()),
-            Backing::Remap => None,
+            Backing::Remap(_) => None,
         }
     }
 
@@ -401,22 +544,23 @@ impl<T: PagemapOps> PmemMapping<T> {
         matches!(self.backing, Backing::Pages(_))
     }
 
-    /// Returns the number of bytes mapped.
+    /// Returns the number of bytes of the data, the bytes the mapping reaches.
     pub fn len(&self) -> usize {
         self.len
     }
 
-    /// Returns `true` if nothing is mapped.
+    /// Returns `true` if the mapping reaches no byte.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
-    /// Returns the physical address of byte `offset`.
+    /// Returns the physical address of byte `offset` of the data (as the DAX core and the bus's
+    /// lists of bad ranges name it).
     pub fn phys_addr(&self, offset: usize) -> u64 {
         self.phys + u64::from_safe_cast(offset)
     }
 
-    /// Returns the page frame number of byte `offset`.
+    /// Returns the page frame number of byte `offset` of the data.
     pub fn pfn(&self, offset: usize) -> u64 {
         self.phys_addr(offset) >> bindings::PAGE_SHIFT
     }
@@ -453,7 +597,7 @@ impl<T: PagemapOps> PmemMapping<T> {
     fn mf_seen(&self) -> bool {
         match &self.backing {
             Backing::Pages(p) => p.mf_seen.load(Relaxed),
-            Backing::Remap => false,
+            Backing::Remap(_) => false,
         }
     }
 
@@ -508,8 +652,8 @@ impl<T: PagemapOps> PmemMapping<T> {
             // No memory failure, so every page is in the direct map.
             return Ok(f(0, base, len));
         }
-        // The bytes from `done` to the end of their page or of the range. The mapping starts at
-        // a page (type invariant), so its pages are the memory's.
+        // The bytes from `done` to the end of their page or of the range. The data starts at a
+        // page (type invariant), so its pages are the memory's.
         let in_page = |done: usize| (PAGE_SIZE - (offset + done) % PAGE_SIZE).min(len - done);
         let mut done = 0;
         while done < len {
@@ -743,7 +887,7 @@ impl<T: PagemapOps> PmemMapping<T> {
         if !self.has_pages() || unsafe { bindings::is_vmalloc_addr(addr.cast()) } {
             return Ok(());
         }
-        // The mapping starts at a page (type invariant): its pages are the memory's.
+        // The data starts at a page (type invariant): its pages are the memory's.
         for first in (offset.div_ceil(PAGE_SIZE)..(offset + len) / PAGE_SIZE).map(|p| p * PAGE_SIZE)
         {
             let Some(page) = self.page(first) else {
@@ -821,10 +965,98 @@ impl Drop for PageAlias<'_> {
 
 impl<T: PagemapOps> Drop for PmemMapping<T> {
     fn drop(&mut self) {
-        if let Backing::Remap = self.backing {
-            // SAFETY: By the type invariant `virt` came from `memremap()`; unmapped once.
-            unsafe { bindings::memunmap(self.virt.as_ptr()) };
+        if let Backing::Remap(addr) = self.backing {
+            // SAFETY: By the type invariant `backing` owns the mapping: `addr` is what
+            // `memremap()` returned, unmapped once, here.
+            unsafe { bindings::memunmap(addr.as_ptr()) };
         }
-        // A `Pagemap` unmaps itself when dropped.
+        // A `Pagemap` unmaps itself when dropped, and the range is released after it (the order
+        // of the fields).
+    }
+}
+
+#[macros::kunit_tests(rust_kernel_memremap)]
+mod tests {
+    use super::*;
+
+    const MIB: u64 = 1 << 20;
+    /// A namespace of 1 GiB at 4 GiB, as `ndctl create-namespace -m fsdax` lays it out: an info
+    /// block in the first 8 KiB, a memmap of 64 bytes a page after it, the data from 18 MiB.
+    const START: u64 = 4 << 30;
+    const LEN: u64 = 1 << 30;
+    const DATA: u64 = 18 * MIB;
+    const INFO: u64 = 8 << 10;
+
+    fn memmap(base: u64, data_offset: u64) -> Option<AltmapPages> {
+        Some(AltmapPages {
+            base_pfn: base / PAGE_BYTES,
+            reserve: INFO / PAGE_BYTES,
+            free: (data_offset - INFO) / PAGE_BYTES,
+        })
+    }
+
+    #[test]
+    fn data_without_memmap_on_the_device() {
+        assert_eq!(check_data_start(START, LEN, 0, None), Ok(()));
+        assert_eq!(check_data_start(START, LEN, PAGE_BYTES, None), Ok(()));
+        assert_eq!(check_data_start(START, LEN, LEN, None), Ok(()));
+        // Not a page, or beyond the range.
+        assert_eq!(check_data_start(START, LEN, 512, None), Err(EINVAL));
+        assert_eq!(
+            check_data_start(START, LEN, LEN + PAGE_BYTES, None),
+            Err(EINVAL)
+        );
+    }
+
+    #[test]
+    fn data_after_the_memmap() {
+        let m = memmap(START, DATA);
+        assert_eq!(check_data_start(START, LEN, DATA, m), Ok(()));
+        // More kept out of reach is no harm.
+        assert_eq!(check_data_start(START, LEN, DATA + 2 * MIB, m), Ok(()));
+        // The info block and the `struct page`s are not data.
+        assert_eq!(check_data_start(START, LEN, 0, m), Err(EINVAL));
+        assert_eq!(check_data_start(START, LEN, INFO, m), Err(EINVAL));
+        assert_eq!(
+            check_data_start(START, LEN, DATA - PAGE_BYTES, m),
+            Err(EINVAL)
+        );
+    }
+
+    #[test]
+    fn memmap_of_another_range() {
+        // A memmap before the range (another namespace's configuration) or in its data.
+        assert_eq!(
+            check_data_start(START, LEN, DATA, memmap(START - LEN, DATA)),
+            Err(EINVAL)
+        );
+        assert_eq!(
+            check_data_start(START, LEN, DATA, memmap(START + 64 * MIB, DATA)),
+            Err(EINVAL)
+        );
+        let wraps = Some(AltmapPages {
+            base_pfn: u64::MAX,
+            reserve: 2,
+            free: 1,
+        });
+        assert_eq!(check_data_start(START, LEN, DATA, wraps), Err(EINVAL));
+    }
+
+    #[test]
+    fn memmap_padded_to_its_subsection() {
+        // A range that does not start a 2 MiB subsection: the map's frames start at the
+        // subsection, and the reserve covers the pages before the range.
+        let start = START + 64 * (1 << 10);
+        let pad = (start - START) / PAGE_BYTES;
+        let m = Some(AltmapPages {
+            base_pfn: START / PAGE_BYTES,
+            reserve: pad + INFO / PAGE_BYTES,
+            free: (DATA - INFO) / PAGE_BYTES,
+        });
+        assert_eq!(check_data_start(start, LEN, DATA, m), Ok(()));
+        assert_eq!(
+            check_data_start(start, LEN, DATA - PAGE_BYTES, m),
+            Err(EINVAL)
+        );
     }
 }
