@@ -445,13 +445,16 @@ impl Pmem {
     ///
     /// 1. clears the page's known-bad runs ([`Pmem::clear_bad_runs`]); if a clear fails or is
     ///    partial, nothing is written to the page and nothing dropped from the known-bad list;
-    /// 2. restores the page, now that no poison is left in it on the medium: `HWPoison` cleared
-    ///    and the direct map back, before anything is written to it;
-    /// 3. writes the bytes of `iter`, and zeros over the rest of every bad sector they touch only
-    ///    in part (the zeros a recovery read showed), flushed;
-    /// 4. only then drops from the known-bad list the bad sectors the write touched
-    ///    ([`Pmem::reset_done`]). A bad sector the write does not touch stays listed, cleared or
-    ///    not: a reset never turns a lost sector the caller did not write into a readable one.
+    /// 2. writes the bytes of `iter`, and zeros over the rest of every bad sector they touch only
+    ///    in part (the zeros a recovery read showed), flushed, through a mapping of the page's
+    ///    own while memory failure keeps it out of the direct map;
+    /// 3. only then drops from the known-bad list, and from the bus's and the region's records,
+    ///    the bad sectors the write touched ([`Pmem::reset_done`]). A bad sector the write does
+    ///    not touch stays listed, cleared or not: a reset never turns a lost sector the caller
+    ///    did not write into a readable one;
+    /// 4. restores a page with no listed bad sector left: `HWPoison` cleared and the direct map
+    ///    back ([`Pmem::restore_clean_pages`]). A page that keeps a lost sector stays as memory
+    ///    failure left it: on a bus without a command interface its poison may be real.
     ///
     /// `first` is the page's first bad run. `iter` cannot fault (the DAX core pins the caller's
     /// buffer before the file system takes its locks, or copies it into the kernel); should the
@@ -468,9 +471,8 @@ impl Pmem {
         first: Range<DataPos>,
     ) -> Result<usize> {
         self.clear_bad_runs(page, first)?;
-        let at = self.map(page)?;
-        self.mem.mark_pages_present(at.0, PAGE_SIZE)?;
-        self.mem.invalidate(at.0, PAGE_SIZE)?;
+        // Through a mapping of its own while memory failure keeps the page out of the direct map.
+        self.mem.invalidate(self.map(page)?.0, PAGE_SIZE)?;
         let n = self
             .mem
             .copy_from_iter_flushcache(self.map(pos)?.0, len, iter)?;
@@ -480,6 +482,9 @@ impl Pmem {
         let end = pos.add(n);
         self.zero_bad_edges(pos, end)?;
         self.reset_done(pos, end)?;
+        // As C, a page that could not be restored stays out of the direct map, its data written
+        // and reached through a mapping of its own.
+        let _ = self.restore_clean_pages(page, PAGE_SIZE);
         Ok(n)
     }
 
@@ -510,14 +515,14 @@ impl Pmem {
     ///
     /// C: `pmem_reset_done()`.
     fn reset_done(&self, start: DataPos, end: DataPos) -> Result {
-        self.region.flush()?;
         let first = start.sector();
         let sectors = end.0.div_ceil(SECTOR) - first.0;
+        let at = u64::from_safe_cast(self.map(first.pos())?.0);
+        let len = u32::try_from(sectors << SECTOR_SHIFT)?;
+        self.region.flush()?;
         self.bb.clear_bad(first.0, sectors).map_err(|_| EIO)?;
         // The bus's and the region's records too, now that the sectors are written.
-        let at = u64::from_safe_cast(self.map(first.pos())?.0);
-        self.dev
-            .forget_poison(at, u32::try_from(sectors << SECTOR_SHIFT)?)
+        self.dev.forget_poison(at, len)
     }
 
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with known

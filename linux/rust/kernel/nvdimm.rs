@@ -607,8 +607,10 @@ impl<T: PagemapOps> Handle<T> {
     /// range is not in the data.
     pub fn clear_poison(&self, offset: u64, len: u32) -> Result<u64> {
         let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
-        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
-        // in its namespace (type invariant).
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus. The range is
+        // in the data of `_mem` (type invariant, `namespace_span`), which `_mem`'s region keeps
+        // reserved and which holds no info block and no `struct page`s: a clear or a change of
+        // the bus's records there reaches no memory the kernel uses otherwise.
         let cleared = unsafe { bindings::nvdimm_clear_poison(self.dev.as_raw(), phys, len) };
         if cleared < 0 {
             return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
@@ -626,8 +628,10 @@ impl<T: PagemapOps> Handle<T> {
     /// range is not in the data.
     pub fn clear_media_error(&self, offset: u64, len: u32) -> Result<u64> {
         let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
-        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
-        // in its namespace (type invariant).
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus. The range is
+        // in the data of `_mem` (type invariant, `namespace_span`), which `_mem`'s region keeps
+        // reserved and which holds no info block and no `struct page`s: a clear or a change of
+        // the bus's records there reaches no memory the kernel uses otherwise.
         let cleared = unsafe { bindings::nvdimm_clear_media_error(self.dev.as_raw(), phys, len) };
         if cleared < 0 {
             return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
@@ -641,8 +645,10 @@ impl<T: PagemapOps> Handle<T> {
     /// bring them back. Fails with `ERANGE` if the range is not in the data.
     pub fn forget_poison(&self, offset: u64, len: u32) -> Result {
         let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
-        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus; the range is
-        // in its namespace (type invariant).
+        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus. The range is
+        // in the data of `_mem` (type invariant, `namespace_span`), which `_mem`'s region keeps
+        // reserved and which holds no info block and no `struct page`s: a clear or a change of
+        // the bus's records there reaches no memory the kernel uses otherwise.
         unsafe { bindings::nvdimm_forget_poison(self.dev.as_raw(), phys, u64::from(len)) };
         Ok(())
     }
