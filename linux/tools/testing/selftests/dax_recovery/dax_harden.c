@@ -498,8 +498,8 @@ TEST_F(fs, fail_nth_driver_paths)
 	ASSERT_EQ(0, dax_write_pattern(fd, page + 1000, 300, OLD));
 	ASSERT_LE(0, dax_poison_file(&self->dev, fd, page + 2 * DAX_SECTOR, 1));
 	free(src);
-	part = reset_fault_points(_metadata, &self->dev, fd, nth, page, edge + DAX_PAGE - 300,
-				    301, want, buf);
+	src = edge + DAX_PAGE - 300;
+	part = reset_fault_points(_metadata, &self->dev, fd, nth, page, src, 301, want, buf);
 	TH_LOG("a reset meets %d fault points, %d from a buffer read in part", whole, part);
 	/*
 	 * The driver's allocations (failslab is limited to the driver) are

@@ -500,9 +500,9 @@ static int rebind(const struct dax_dev *dev)
 	if (n <= 0)
 		return -1;
 	target[n] = 0;
-	return dax_run("echo %s > /sys/bus/nd/drivers/%s/unbind && "
-		       "echo %s > /sys/bus/nd/drivers/%s/bind",
-		       strrchr(target, '/') + 1, drv, strrchr(target, '/') + 1, drv);
+	if (dax_run("echo %s > /sys/bus/nd/drivers/%s/unbind", strrchr(target, '/') + 1, drv))
+		return -1;
+	return dax_run("echo %s > /sys/bus/nd/drivers/%s/bind", strrchr(target, '/') + 1, drv);
 }
 
 /*
