@@ -17,6 +17,7 @@ use crate::{
     block::{badblocks::BadBlocks, bio::Bio},
     device, driver,
     error::{from_err_ptr, from_result, to_result},
+    ffi::{c_long, c_uint},
     io::resource::{Flags, Resource},
     mm::memremap::{PagemapConfig, PagemapOps, PmemMapping, PmemRange},
     num::casts::FromSafeCast,
@@ -606,16 +607,7 @@ impl<T: PagemapOps> Handle<T> {
     /// none, for instance because it has no clear-error command. Fails with `ERANGE` if the
     /// range is not in the data.
     pub fn clear_poison(&self, offset: u64, len: u32) -> Result<u64> {
-        let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
-        // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus. The range is
-        // in the data of `_mem` (type invariant, `namespace_span`), which `_mem`'s region keeps
-        // reserved and which holds no info block and no `struct page`s: a clear or a change of
-        // the bus's records there reaches no memory the kernel uses otherwise.
-        let cleared = unsafe { bindings::nvdimm_clear_poison(self.dev.as_raw(), phys, len) };
-        if cleared < 0 {
-            return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
-        }
-        Ok(u64::try_from(cleared)?)
+        self.clear_with(bindings::nvdimm_clear_poison, offset, len)
     }
 
     /// [`Handle::clear_poison`] without its bookkeeping (`nvdimm_clear_media_error()`): the
@@ -627,12 +619,24 @@ impl<T: PagemapOps> Handle<T> {
     /// Returns the bytes cleared, as [`Handle::clear_poison`] does; fails with `ERANGE` if the
     /// range is not in the data.
     pub fn clear_media_error(&self, offset: u64, len: u32) -> Result<u64> {
+        self.clear_with(bindings::nvdimm_clear_media_error, offset, len)
+    }
+
+    /// Calls `clear`, `nvdimm_clear_poison()` or `nvdimm_clear_media_error()`, for `len` bytes at
+    /// byte `offset` of the data. Returns the bytes cleared; fails with `ERANGE` if the range is
+    /// not in the data, and with the bus's error.
+    fn clear_with(
+        &self,
+        clear: unsafe extern "C" fn(*mut bindings::device, bindings::phys_addr_t, c_uint) -> c_long,
+        offset: u64,
+        len: u32,
+    ) -> Result<u64> {
         let phys = namespace_span(self.size, offset, len).ok_or(ERANGE)? + self.start;
         // SAFETY: The device is valid (we hold a reference) and on the nvdimm bus. The range is
         // in the data of `_mem` (type invariant, `namespace_span`), which `_mem`'s region keeps
         // reserved and which holds no info block and no `struct page`s: a clear or a change of
         // the bus's records there reaches no memory the kernel uses otherwise.
-        let cleared = unsafe { bindings::nvdimm_clear_media_error(self.dev.as_raw(), phys, len) };
+        let cleared = unsafe { clear(self.dev.as_raw(), phys, len) };
         if cleared < 0 {
             return Err(i32::try_from(cleared).map_or(EINVAL, Error::from_errno));
         }

@@ -955,6 +955,12 @@ out:
 	close(fd);
 }
 
+/* Make every clear of a reset fail, until dax_fault_disarm(). */
+static int fail_every_clear(const struct dax_dev *dev)
+{
+	return dax_fault_arm(dev, "clear", NULL, 0, 0) ?: dax_fault_persist(dev, "clear");
+}
+
 /*
  * A clear that fails leaves its page as it was: the reset returns the bytes
  * of the pages before it, or EIO if it is the first.
@@ -969,8 +975,7 @@ TEST_F(fs, reset_clear_fails)
 	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1))
 		goto out;
 	/* Pages 1 (clean) and 2 (poisoned): page 1 is written, page 2 is not. */
-	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
-	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
+	ASSERT_EQ(0, fail_every_clear(&self->dev));
 	dax_fill(buf, 2 * DAX_PAGE, NEW, DAX_PAGE);
 	EXPECT_EQ(DAX_PAGE, dax_rw2(fd, true, buf, 2 * DAX_PAGE, DAX_PAGE, RESET));
 	/* Page 2 alone: nothing written. */
@@ -1035,8 +1040,7 @@ TEST_F(fs, reset_extend_fails)
 	ASSERT_NE(NULL, buf);
 	if (!damage_recovers(_metadata, &self->dev, &self->poisoned, &fd, bad, 1))
 		goto out;
-	ASSERT_EQ(0, dax_fault_arm(&self->dev, "clear", NULL, 0, 0));
-	ASSERT_EQ(0, dax_fault_persist(&self->dev, "clear"));
+	ASSERT_EQ(0, fail_every_clear(&self->dev));
 	dax_fill(buf, len, NEW, off);
 	EXPECT_EQ(-EIO, dax_rw2(fd, true, buf, len, off, RESET));
 	ASSERT_EQ(0, fstat(fd, &st));
