@@ -16,6 +16,8 @@ PKGS=(
 	qemu-system-x86 busybox-static ndctl daxctl dmsetup xfsprogs e2fsprogs fio
 	# make check's lint of the harness itself (harness/lint.sh)
 	shellcheck pyflakes3
+	# b4 (harness/b4.sh, from trixie) runs on these; git-filter-repo for b4 prep
+	python3-dkim python3-dnspython python3-requests git-filter-repo
 )
 
 # make bench also draws a plot.
