@@ -4,7 +4,8 @@
 # cache's tools: bookworm's b4 0.12 has no --check. Fetched through a
 # private apt lists directory, as the base source is (harness/base.sh);
 # b4 and patatt are pure Python and run on the host's python3 with its
-# dkim, dnspython and requests (harness/deps.sh).
+# dkim, dnspython, requests and git-filter-repo (harness/deps.sh), with
+# Debian's /usr/bin/python3, whatever python3 comes first on PATH.
 . "$(dirname "$0")/lib.sh"
 
 B4_SUITE=trixie

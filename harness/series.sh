@@ -50,7 +50,7 @@ starts+=("${#commits[@]}")
 # maintainers and reviewers (--to) or mailing lists (--cc).
 addresses() {
 	(cd "$dir" && perl scripts/get_maintainer.pl --no-rolestats --no-git \
-		--no-git-fallback --no-substatus --no-multiline --separator $'\n' \
+		--no-git-fallback --no-substatus --no-fixes --no-multiline --separator $'\n' \
 		"${@:2}" "$1"/0*.patch) | sed '/^$/d' | sort -u
 }
 
@@ -86,7 +86,7 @@ g checkout -q series
 "$REPO/harness/b4.sh"
 b4() {
 	(cd "$dir" && PYTHONPATH="$TOOLS/b4/usr/lib/python3/dist-packages" \
-		python3 "$TOOLS/b4/usr/bin/b4" -n --offline-mode --no-stdin "$@")
+		/usr/bin/python3 "$TOOLS/b4/usr/bin/b4" -n --offline-mode --no-stdin "$@")
 }
 fail=0
 for ((k = 0; k < ${#names[@]}; k++)); do
