@@ -18,6 +18,8 @@ PKGS=(
 	shellcheck pyflakes3
 	# b4 (harness/b4.sh, from trixie) runs on these; git-filter-repo for b4 prep
 	python3-dkim python3-dnspython python3-requests git-filter-repo
+	# checkpatch's spdxcheck.py
+	python3-ply python3-git
 )
 
 # make bench also draws a plot.

@@ -84,8 +84,15 @@ g checkout -q series
 # b4 prep --check on a prep branch of each series, enrolled at the commit
 # before its first; b4 keeps its own state in the repository's .git.
 "$REPO/harness/b4.sh"
+# b4's checkpatch run, with --strict as lint.sh has it. The base is one
+# commit without history, so checkpatch cannot look up the commit a Fixes:
+# tag names (UNKNOWN_COMMIT_ID); the tags were checked against upstream.
+g config b4.prep-perpatch-check-cmd \
+	"./scripts/checkpatch.pl -q --terse --no-summary --mailback --showfile --strict --ignore UNKNOWN_COMMIT_ID"
+# Debian's python3 first: b4's modules and checkpatch's spdxcheck.py (ply,
+# git) are Debian's packages, whatever python3 comes first on PATH.
 b4() {
-	(cd "$dir" && PYTHONPATH="$TOOLS/b4/usr/lib/python3/dist-packages" \
+	(cd "$dir" && PATH=/usr/bin:$PATH PYTHONPATH="$TOOLS/b4/usr/lib/python3/dist-packages" \
 		/usr/bin/python3 "$TOOLS/b4/usr/bin/b4" -n --offline-mode --no-stdin "$@")
 }
 fail=0
