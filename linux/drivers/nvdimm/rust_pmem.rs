@@ -24,7 +24,7 @@ use kernel::{
     },
     fault_inject::FaultAttr,
     iov::{IovIterDest, IovIterSource},
-    mm::memremap::{PagemapConfig, PagemapOps, PmemMapping},
+    mm::memremap::{PagemapConfig, PagemapOps, PmemMapping, PmemRange},
     new_mutex,
     num::casts::{u32_as_u64, u32_as_usize, usize_as_u64, FromSafeCast},
     nvdimm::{self, BttAttachment, Event, Flush, Handle, Kind, Region},
@@ -907,7 +907,7 @@ impl RustPmem {
     ) -> Result<PmemData> {
         let kind = dev.kind();
         let mut cfg = PagemapConfig::new();
-        let layout = Self::read_layout(dev, ns, kind, &mut cfg)?;
+        let (layout, range) = Self::read_layout(dev, ns, kind, &mut cfg)?;
         let region = dev.region();
         let fua = region.has_flush().unwrap_or_else(|_| {
             dev_warn!(dev.as_ref(), "unable to guarantee persistence of writes\n");
@@ -922,48 +922,54 @@ impl RustPmem {
             GFP_KERNEL,
         )?;
         let map_pages = kind == Kind::Pfn || dev.should_map_pages();
-        let mapped = Self::map(dev, ns, layout, cfg, map_pages, &relay)?;
+        let mapped = Self::map(dev, ns, (layout, range), cfg, map_pages, &relay)?;
         let pmem = Self::new_pmem(dev, ns, mapped, region)?;
         Self::add_disk(dev, ns, pmem, relay, fua, map_pages, layout)
     }
 
-    /// Reads the layout of the namespace, with raw access enabled for as long as that takes: the
-    /// pfn personality's (fsdax), which also fills in `cfg`, or none.
+    /// Reads the layout of the namespace, with raw access enabled for as long as that takes, and
+    /// reserves its memory: the pfn personality's layout (fsdax), which also fills in `cfg`, with
+    /// the memory from the data on, or none, with the whole namespace.
     fn read_layout(
         dev: &nvdimm::Device<kernel::device::Core<'_>>,
         ns: &nvdimm::Namespace,
         kind: Kind,
         cfg: &mut PagemapConfig,
-    ) -> Result<Option<nvdimm::PfnLayout>> {
+    ) -> Result<(Option<nvdimm::PfnLayout>, PmemRange)> {
         let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
-        let layout = match kind {
-            Kind::Pfn => dev.setup_pfn(&raw, cfg).map(Some),
-            _ => Ok(None),
+        // The disk takes over: no more raw namespace access once the layout is read.
+        let reserved = match kind {
+            Kind::Pfn => dev
+                .setup_pfn(raw, cfg)
+                .map(|(layout, range)| (Some(layout), range)),
+            _ => {
+                drop(raw);
+                dev.request_mem_region(ns).map(|range| (None, range))
+            }
         };
-        // The disk takes over: no more raw namespace access.
-        drop(raw);
-        layout
+        reserved.inspect_err(|&e| {
+            if e == EBUSY {
+                let (phys, size) = ns.resource();
+                dev_warn!(
+                    dev.as_ref(),
+                    "could not reserve region {phys:#x}+{size:#x}\n"
+                );
+            }
+        })
     }
 
-    /// Reserves the namespace's memory and maps it: with `struct page`s as the pfn layout says
-    /// (fsdax, the mapping reaching the data only), with them over the whole namespace if the
-    /// region asks for them, or without.
+    /// Maps the namespace's reserved memory: with `struct page`s as the pfn layout says (fsdax,
+    /// the mapping reaching the data only), with them over the whole namespace if the region
+    /// asks for them, or without.
     fn map(
         dev: &nvdimm::Device<kernel::device::Core<'_>>,
         ns: &nvdimm::Namespace,
-        layout: Option<nvdimm::PfnLayout>,
+        (layout, range): (Option<nvdimm::PfnLayout>, PmemRange),
         mut cfg: PagemapConfig,
         map_pages: bool,
         relay: &Arc<FailureRelay>,
     ) -> Result<Mapped> {
         let (phys, size) = ns.resource();
-        let Ok(range) = dev.request_mem_region(ns) else {
-            dev_warn!(
-                dev.as_ref(),
-                "could not reserve region {phys:#x}+{size:#x}\n"
-            );
-            return Err(EBUSY);
-        };
         let data_offset = layout.map_or(0, |l| l.data_offset);
         // DAX hands out the data by the page.
         if data_offset % PAGE_BYTES != 0 {

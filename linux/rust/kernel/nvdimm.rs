@@ -429,18 +429,23 @@ impl<'a> Device<device::Core<'a>> {
         }
     }
 
-    /// Sets `pgmap` up for the memmap of a [`Kind::Pfn`] device (`nvdimm_setup_pfn()`) and
-    /// returns the layout of its data, read from its info block through `raw`. The data offset of
-    /// `pgmap` is set to the layout's ([`PagemapConfig::set_data_offset`]): a mapping of it does
-    /// not reach the info block, nor the memmap that the device may hold.
+    /// Sets `pgmap` up for the memmap of a [`Kind::Pfn`] device (`nvdimm_setup_pfn()`), reading
+    /// its info block through `raw`, then ends raw access and reserves the namespace's memory
+    /// for the driver, as [`Device::request_mem_region`] does for other devices. Returns the
+    /// layout of the data and the reserved memory.
+    ///
+    /// The data offset of `pgmap` is set to the layout's ([`PagemapConfig::set_data_offset`]),
+    /// and the returned range keeps the bytes before it out of reach ([`PmemRange::keep_out`]):
+    /// no mapping of it, with `struct page`s or without, reaches the info block, nor the memmap
+    /// that the device may hold. The range of a pfn device comes from here only.
     ///
     /// The layout is returned here only: the info block is the device's, which may free it once
     /// the binding ends. Keep it.
     pub fn setup_pfn(
         &self,
-        raw: &RawNamespace<'_>,
+        raw: RawNamespace<'_>,
         pgmap: &mut PagemapConfig,
-    ) -> Result<PfnLayout> {
+    ) -> Result<(PfnLayout, PmemRange)> {
         if self.kind() != Kind::Pfn || raw.dev != self.raw() {
             return Err(EINVAL);
         }
@@ -458,7 +463,13 @@ impl<'a> Device<device::Core<'a>> {
             end_trunc: u32::from_le(sb.end_trunc).into(),
         };
         pgmap.set_data_offset(layout.data_offset)?;
-        Ok(layout)
+        // Raw access reserves the namespace's memory too: end it before the driver reserves it,
+        // as C's pmem driver does.
+        let ns = raw.ns;
+        drop(raw);
+        let mut range = self.reserve(ns)?;
+        range.keep_out(layout.data_offset)?;
+        Ok((layout, range))
     }
 
     /// Returns `true` if a raw namespace should be mapped with `struct page`s, for DAX
@@ -475,18 +486,23 @@ impl<'a> Device<device::Core<'a>> {
     /// value, or the mapping made from it, is dropped, and never while such a mapping lives,
     /// even one kept past the end of the binding (then nothing else can reserve the memory, raw
     /// access to the namespace included, until the mapping is dropped). Fails with `EBUSY` if
-    /// something else holds the memory.
+    /// something else holds the memory, and with `EINVAL` for a [`Kind::Pfn`] device, whose
+    /// memory starts with its info block and memmap: [`Device::setup_pfn`] returns its range,
+    /// with those kept out of reach.
     pub fn request_mem_region(&self, ns: &Namespace) -> Result<PmemRange> {
+        if self.kind() == Kind::Pfn {
+            return Err(EINVAL);
+        }
+        self.reserve(ns)
+    }
+
+    /// Reserves the memory of `ns` for the driver (see [`Device::request_mem_region`]).
+    fn reserve(&self, ns: &Namespace) -> Result<PmemRange> {
         let (start, len) = ns.resource();
         // SAFETY: The namespace is valid, and so is the name of its device, a NUL-terminated
         // string, which is copied at once.
         let name = unsafe { CStr::from_char_ptr(bindings::dev_name(&raw const (*ns.raw()).dev)) };
-        // SAFETY: `iomem_resource` is the root of the memory resources, static, so valid for as
-        // long as the reference. The reference is used for one call, `request_region()`, which
-        // reaches the resource through `__request_region()` under `resource_lock`, as every
-        // other user of the resource does: sharing it with them is sound.
-        let iomem = unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) };
-        let region = iomem
+        let region = iomem_resource()
             .request_region(start, len, name.to_cstring()?, Flags::IORESOURCE_MEM)
             .ok_or(EBUSY)?;
         // SAFETY: The range is the namespace's persistent memory, which libnvdimm hands this
@@ -494,6 +510,26 @@ impl<'a> Device<device::Core<'a>> {
         // before it maps it.
         unsafe { PmemRange::new(region) }
     }
+}
+
+/// Returns the root of the memory resources (the C `iomem_resource`), for requests of regions
+/// in it.
+///
+/// Private to the abstraction that needs it, rather than `Resource::from_raw` at the call site:
+/// the resource is shared with the whole kernel, so the reference must only reach it through
+/// functions that take `resource_lock`, as [`Resource::request_region`] does. (Its natural
+/// home is `kernel::io::resource`, beside `Resource::from_raw`, which is crate-private there too;
+/// moving it is an edit of that upstream file.)
+fn iomem_resource() -> &'static Resource {
+    // SAFETY: `iomem_resource` is a static, so valid for `'static`. `from_raw` also asks that the
+    // resource be reached only through the returned reference, which cannot hold for the root
+    // every driver requests regions under: what it guards against is an access that races with
+    // the reference's. `Resource` wraps the C struct in `Opaque`, so Rust assumes nothing of its
+    // contents behind a shared reference, and the one use of this reference,
+    // `Resource::request_region()`, reaches it through `__request_region()`, which takes
+    // `resource_lock` as every other user of the tree does. (Its other methods read
+    // `start`/`end`/`name`/`flags`, which are constant for the root.)
+    unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) }
 }
 
 /// Raw access to a namespace, from [`Device::namespace_enable`]; disabled when dropped.
@@ -808,6 +844,58 @@ impl Region {
 #[macros::kunit_tests(rust_kernel_nvdimm)]
 mod tests {
     use super::*;
+    use crate::str::CString;
+
+    /// 4 MiB of physical address space below 512 GiB, where the test VM has no memory: reserved
+    /// by the test, never mapped.
+    const TEST_START: u64 = (512 << 30) - (4 << 20);
+    const TEST_LEN: u64 = 4 << 20;
+    const MIB: u64 = 1 << 20;
+
+    struct NoFailures;
+
+    impl PagemapOps for NoFailures {
+        fn memory_failure(&self, _: u64, _: u64, _: i32) -> Result {
+            Ok(())
+        }
+    }
+
+    fn test_range() -> Result<PmemRange> {
+        let name = CString::try_from_fmt(fmt!("rust_kernel_nvdimm test"))?;
+        let region = iomem_resource()
+            .request_region(TEST_START, TEST_LEN, name, Flags::IORESOURCE_MEM)
+            .ok_or(EBUSY)?;
+        // SAFETY: Not persistent memory, but nothing maps it: the tests only check the bounds
+        // that refuse a mapping before one is made.
+        unsafe { PmemRange::new(region) }
+    }
+
+    #[test]
+    fn range_keeps_metadata_out() {
+        let mut range = test_range().expect("a free test range");
+        assert_eq!(range.min_offset(), 0);
+        // Pages only, within the range.
+        assert_eq!(range.keep_out(512), Err(EINVAL));
+        assert_eq!(range.keep_out(TEST_LEN + 4096), Err(EINVAL));
+        assert_eq!(range.keep_out(2 * MIB), Ok(()));
+        // The bound only moves up.
+        assert_eq!(range.keep_out(0), Ok(()));
+        assert_eq!(range.min_offset(), 2 * MIB);
+    }
+
+    #[test]
+    fn no_mapping_below_the_bound() {
+        // As `setup_pfn()` hands out an fsdax namespace: its info block and memmap kept out.
+        let mut range = test_range().expect("a free test range");
+        assert_eq!(range.keep_out(2 * MIB), Ok(()));
+        // A configuration that starts the data at the start of the range, the metadata in it.
+        let mut cfg = PagemapConfig::new();
+        cfg.set_range(TEST_START, TEST_START + TEST_LEN - 1);
+        assert!(matches!(
+            PmemMapping::with_pages(cfg, -1, NoFailures, range),
+            Err(e) if e == EINVAL
+        ));
+    }
 
     #[test]
     fn clear_poison_stays_in_the_namespace() {

@@ -288,6 +288,13 @@ const PAGE_BYTES: u64 = crate::num::casts::usize_as_u64(PAGE_SIZE);
 /// instance `nvdimm::Device::request_mem_region`); a driver cannot name any other physical
 /// address, such as the kernel's own memory.
 ///
+/// The range also carries its lower bound, the bytes at its start that hold the bus's metadata
+/// (an fsdax namespace's info block and the memmap on the device, see
+/// [`PmemRange::keep_out`]): no mapping of the range reaches below it, with `struct page`s or
+/// without. The bus abstraction that knows the layout sets it before it hands the range out
+/// (`nvdimm::Device::setup_pfn`), so that a driver cannot map a whole fsdax namespace, metadata
+/// included, by asking for a mapping without pages.
+///
 /// The value owns the reservation and releases it when it is dropped, and a [`PmemMapping`]
 /// made from it owns the value and drops it only after it is unmapped: the memory stays reserved
 /// for as long as anything maps it, whether or not the device that was handed it is still bound.
@@ -299,17 +306,21 @@ const PAGE_BYTES: u64 = crate::num::casts::usize_as_u64(PAGE_SIZE);
 ///
 /// The `len` bytes at physical address `start` are persistent memory (not memory the kernel
 /// allocates from) that `_region` reserves for the holder, and which nothing else maps for its
-/// own use while they are reserved.
+/// own use while they are reserved. `start + len` does not overflow, and `min_offset` is a
+/// multiple of the page size, at most `len`.
 pub struct PmemRange {
     start: u64,
     len: usize,
+    min_offset: u64,
     _region: Region,
 }
 
 impl PmemRange {
-    /// Takes the memory that `region` reserves, and the reservation with it.
+    /// Takes the memory that `region` reserves, and the reservation with it. All of it may be
+    /// mapped until [`PmemRange::keep_out`] says otherwise.
     ///
-    /// Fails with `EINVAL` if the range has more bytes than a `usize` counts.
+    /// Fails with `EINVAL` if the range has more bytes than a `usize` counts, or ends beyond the
+    /// last physical address.
     ///
     /// # Safety
     ///
@@ -319,12 +330,39 @@ impl PmemRange {
     pub unsafe fn new(region: Region) -> Result<Self> {
         let start = region.start();
         let len = usize::try_from(region.size())?;
-        // INVARIANT: By the safety requirements; `region` reserves the memory and is kept.
+        start.checked_add(u64::from_safe_cast(len)).ok_or(EINVAL)?;
+        // INVARIANT: By the safety requirements; `region` reserves the memory and is kept. The
+        // end was checked above; no lower bound yet.
         Ok(Self {
             start,
             len,
+            min_offset: 0,
             _region: region,
         })
+    }
+
+    /// Keeps the first `offset` bytes of the range out of reach of every mapping of it: they
+    /// hold metadata that the bus lays out (an info block, the memmap on the device). The bound
+    /// only moves up: nothing brings what it keeps out back into reach.
+    ///
+    /// Fails with `EINVAL` if `offset` is not a multiple of the page size, or beyond the range,
+    /// and leaves the bound as it was.
+    ///
+    /// ```compile_fail
+    /// use kernel::mm::memremap::PmemRange;
+    ///
+    /// fn expose_metadata(range: &mut PmemRange) {
+    ///     // A mapping without pages would reach the info block and the memmap.
+    ///     range.min_offset = 0;
+    /// }
+    /// ```
+    pub fn keep_out(&mut self, offset: u64) -> Result {
+        if offset % PAGE_BYTES != 0 || offset > u64::from_safe_cast(self.len) {
+            return Err(EINVAL);
+        }
+        // INVARIANT: A page multiple, at most `len`, checked above.
+        self.min_offset = self.min_offset.max(offset);
+        Ok(())
     }
 
     /// Returns the physical address of the range's first byte.
@@ -340,6 +378,12 @@ impl PmemRange {
     /// Returns `true` if the range is empty.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// Returns the bytes at the start of the range that no mapping of it reaches (see
+    /// [`PmemRange::keep_out`]).
+    pub fn min_offset(&self) -> u64 {
+        self.min_offset
     }
 }
 
@@ -462,8 +506,9 @@ impl<T: PagemapOps> PmemMapping<T> {
     ///
     /// Fails with `EINVAL` if `config` does not map from the start of `range` or goes beyond it,
     /// if its data does not start at a page within its range, after every page its memmap may
-    /// take on the device, and with the error of `memremap_pages()` (for instance `ENOMEM`, or
-    /// `ENXIO` over RAM).
+    /// take on the device and no lower than the bytes `range` keeps out
+    /// ([`PmemRange::keep_out`]), and with the error of `memremap_pages()` (for instance
+    /// `ENOMEM`, or `ENXIO` over RAM).
     pub fn with_pages(
         config: PagemapConfig,
         nid: i32,
@@ -478,6 +523,9 @@ impl<T: PagemapOps> PmemMapping<T> {
             return Err(EINVAL);
         }
         let data_offset = config.data_offset();
+        if data_offset < range.min_offset {
+            return Err(EINVAL);
+        }
         check_data_start(start, map_len, data_offset, config.memmap_on_device())?;
         let skip = usize::try_from(data_offset)?;
         let pages = KBox::pin_init(Pagemap::new(config, nid, handler), GFP_KERNEL)?;
@@ -485,7 +533,8 @@ impl<T: PagemapOps> PmemMapping<T> {
         let virt = NonNull::new(pages.virt.as_ptr().wrapping_byte_add(skip)).ok_or(EINVAL)?;
         // INVARIANT: `memremap_pages()` mapped `len` bytes from `range.start`, a page, with pages;
         // the data is the `len - skip` bytes from `skip`, a page, which `check_data_start()` found
-        // after the memmap on the device.
+        // after the memmap on the device, and which is not below the range's lower bound. `start
+        // + data_offset` is in the range, whose end does not overflow.
         Ok(Self {
             virt,
             phys: start + data_offset,
@@ -496,8 +545,9 @@ impl<T: PagemapOps> PmemMapping<T> {
     }
 
     /// Maps the memory of `range` without `struct page`s (`memremap()` with the platform's
-    /// persistent memory type). Offsets are relative to the start of `range`, all of which is
-    /// the data. Fails with `ENOMEM` if it cannot be mapped.
+    /// persistent memory type), from its lower bound ([`PmemRange::keep_out`]) to its end: the
+    /// data. Offsets are relative to the start of the data; the bytes the range keeps out are
+    /// not mapped. Fails with `ENOMEM` if it cannot be mapped.
     ///
     /// Only memory the caller owns can be mapped, as a [`PmemRange`] proves: not the kernel's.
     ///
@@ -517,15 +567,21 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// # Ok::<(), Error>(())
     /// ```
     pub fn without_pages(range: PmemRange) -> Result<Self> {
+        // By the type invariant of `PmemRange`, `min_offset` is at most `len`, so neither
+        // overflows.
+        let skip = usize::try_from(range.min_offset)?;
+        let phys = range.start + range.min_offset;
+        let len = range.len - skip;
         // SAFETY: `memremap()` has no preconditions; failure is a NULL return. The range is
         // persistent memory the caller owns (type invariant of `PmemRange`).
-        let virt = unsafe { bindings::memremap(range.start, range.len, MEMREMAP_PMEM) };
+        let virt = unsafe { bindings::memremap(phys, len, MEMREMAP_PMEM) };
         let virt = NonNull::new(virt).ok_or(ENOMEM)?;
-        // INVARIANT: `memremap()` mapped the range, all of it data.
+        // INVARIANT: `memremap()` mapped the `len` bytes at `phys`, the range from its lower
+        // bound: all of it data.
         Ok(Self {
             virt,
-            phys: range.start,
-            len: range.len,
+            phys,
+            len,
             backing: Backing::Remap(virt),
             _range: range,
         })
