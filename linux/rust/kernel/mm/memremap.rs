@@ -611,20 +611,29 @@ impl<T: PagemapOps> PmemMapping<T> {
     }
 
     /// Returns the physical address of byte `offset` of the data (as the DAX core and the bus's
-    /// lists of bad ranges name it).
-    pub fn phys_addr(&self, offset: usize) -> u64 {
-        self.phys + u64::from_safe_cast(offset)
+    /// lists of bad ranges name it), for an `offset` at most [`PmemMapping::len`].
+    ///
+    /// Crate-private: its callers (the DAX device, the bus handle, the page walks here) check the
+    /// offset against the mapping first. A larger one names no byte of the mapping; the sum then
+    /// wraps instead of panicking, and the result is only a number (nothing is reached through
+    /// it without `unsafe`).
+    pub(crate) fn phys_addr(&self, offset: usize) -> u64 {
+        // No wrap for `offset <= len`: `phys + len` is within the reserved range, whose end does
+        // not overflow (type invariants of `Self` and `PmemRange`).
+        self.phys.wrapping_add(u64::from_safe_cast(offset))
     }
 
-    /// Returns the page frame number of byte `offset` of the data.
-    pub fn pfn(&self, offset: usize) -> u64 {
+    /// Returns the page frame number of byte `offset` of the data, for an `offset` at most
+    /// [`PmemMapping::len`] (see [`PmemMapping::phys_addr`]).
+    pub(crate) fn pfn(&self, offset: usize) -> u64 {
         self.phys_addr(offset) >> bindings::PAGE_SHIFT
     }
 
     /// Returns the offset of kernel address `addr`, if it lies in the mapping.
     pub fn offset_of(&self, addr: *const c_void) -> Option<usize> {
         let off = addr.addr().checked_sub(self.virt.as_ptr().addr())?;
-        (off <= self.len).then_some(off)
+        // In the mapping: an address one past its last byte is not.
+        (off < self.len).then_some(off)
     }
 
     fn check(&self, offset: usize, len: usize) -> Result<*mut u8> {
