@@ -120,6 +120,15 @@ enum Stop {
 /// A report holds the lock while it notifies the device's holder, so that it never holds the
 /// last reference to the device: dropping that from inside the mapping's memory-failure
 /// callback would drop the mapping, whose teardown waits for the callback to return.
+///
+/// The relay is in a reference cycle while the DAX device is set: the relay holds the DAX
+/// device, the DAX device holds the mapping ([`dax::Device::new`]), and the mapping's pagemap
+/// holds the relay ([`Relay`]). Nothing breaks it by itself: the binding does, by taking the
+/// DAX device out of the relay once it is killed, in [`Attached`]'s `drop` (and in
+/// `add_disk()`'s guard if the disk cannot be added). Every path that sets the DAX device must
+/// pair with one of those. Left set, the cycle would leak the mapping, and with it the memory's
+/// reservation and a pagemap whose operations are this module's code, which the kernel may call
+/// after the module is unloaded (see `PmemMapping`'s "Module lifetime").
 #[pin_data]
 struct FailureRelay {
     #[pin]

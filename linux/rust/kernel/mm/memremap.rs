@@ -455,6 +455,27 @@ enum Backing<T: PagemapOps> {
 /// The mapping owns its [`PmemRange`], the reservation of the memory, and releases it only
 /// after it is unmapped.
 ///
+/// # Module lifetime
+///
+/// A mapping with `struct page`s installs a pagemap whose operations (the memory-failure
+/// callback of `T`, and the table that names it) are code and data of the module that
+/// instantiates the mapping. Dropping the mapping removes them (`memunmap_pages()`, which waits
+/// for running callbacks), so a driver must drop its mappings with its binding, as it drops
+/// everything else it registered: a mapping that is leaked (`core::mem::forget`, a reference
+/// cycle) stays installed after the module is unloaded, and a later memory failure in it would
+/// call into freed code. The same holds for every registration whose callbacks are a module's
+/// (a disk, a DAX device, a driver); nothing in the crate can tell a leak from a mapping that is
+/// still used.
+///
+/// The mapping does not pin its module (`try_module_get()`) to close the gap: a module
+/// reference per bound device would make `modprobe -r` of a bound driver fail with `EBUSY`,
+/// where C's `nd_pmem` unbinds its devices and unloads (`delete_module()` checks the count before
+/// it runs the exit handler, which unbinds). Taking the reference only once a mapping outlives
+/// its binding would not help on that path either: module exit unbinds after the count was
+/// checked, and the module is freed whatever the count is then. Nor can safe Rust be kept from
+/// leaking; tearing the pagemap down at unbind whatever holds the mapping (`Devres`) would make
+/// every copy revocable, a lock on the I/O path around copies that may fault and sleep.
+///
 /// # Examples
 ///
 /// ```
