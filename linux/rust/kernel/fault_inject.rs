@@ -11,6 +11,13 @@
 //!
 //! Without `CONFIG_FAULT_INJECTION_DEBUG_FS` a point never fails and has no files.
 //!
+//! The directory is the kernel's own (`fault_create_debugfs_attr()`, which makes the standard
+//! knobs), so the parameter file is made with the C `debugfs_create_u64()` in it rather than with
+//! [`kernel::debugfs`](crate::debugfs): that module makes files only under a
+//! [`Dir`](crate::debugfs::Dir) it created itself, and has no way to adopt a directory that C
+//! made. Making the parameter a `kernel::debugfs` file would move it to a directory of its own,
+//! away from the knobs it goes with, and change the paths that tests write.
+//!
 //! C header: [`include/linux/fault-inject.h`](srctree/include/linux/fault-inject.h)
 //!
 //! [`Documentation/fault-injection/fault-injection.rst`]:

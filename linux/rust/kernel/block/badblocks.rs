@@ -175,10 +175,11 @@ impl BadBlocks {
     ///
     /// ```
     /// use kernel::block::badblocks::{BadBlocks, MAX_ENTRIES};
+    /// use kernel::num::casts::FromSafeCast;
     ///
     /// let bb = KBox::pin_init(BadBlocks::new(), GFP_KERNEL)?;
     /// // Ranges with a good sector between them take one entry each.
-    /// for i in 0..MAX_ENTRIES as u64 {
+    /// for i in 0..u64::from_safe_cast(MAX_ENTRIES) {
     ///     bb.set_bad(2 * i, 1, true)?;
     /// }
     /// assert!(bb.is_full());
