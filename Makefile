@@ -6,6 +6,7 @@
 #   make run            build, boot, show the recovery story step by step
 #   make check          build, boot, run every test; last line "N passed, N failed"
 #   make check T=prog   run one selftest program (ARGS="-r fixture.variant.test" picks cases)
+#   make check SERIES=A the same on the last commit of one of the four series (series/groups)
 #   make check-debug    make check on a debug kernel (lockdep, KASAN, UBSAN, KFENCE, ...)
 #                       built in its own tree; any kernel report fails the run
 #   make fstests        fstests (the dax group and DAX data-path tests) on ext4 and XFS,
@@ -14,7 +15,8 @@
 #                       kernels built for it) and on e820 with both drivers
 #   make shell          interactive shell in the VM; CMD="..." runs a command instead
 #   make build          only build the kernel, modules, selftests and initramfs
-#   make series         the upstream series: git format-patch with a cover letter
+#   make series         the four upstream series (series/groups), each with its cover
+#                       letter, To/Cc and base-commit, checked with b4 prep --check
 #   make bisect         build every prefix of the series (on demand; about 35 minutes)
 #   make deps           install missing Debian packages and bindgen-cli
 #   make clean          remove the build trees, VM images and logs (keeps the base
@@ -87,7 +89,7 @@ bisect: base
 # apt lists and the developer's series repository ($DAX_CACHE/git) stay.
 clean:
 	@. $(H)/lib.sh && rm -rf "$$BUILD" "$$SRC" "$$VMDIR" "$$LOGS" \
-		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,base-build,base-vm,build-llvm19,vm-llvm19,base-build-llvm19,base-vm-llvm19,nfit-base-build,nfit-base-vm,nfit-series-build,nfit-series-vm,build-ndctl,vm-ndctl,ndctl,bench-bin,lint-git,series-out}
+		"$$DAX_CACHE"/{build-debug,vm-debug,src-prefix,build-prefix,src-series,build-series,vm-series,base-build,base-vm,build-llvm19,vm-llvm19,base-build-llvm19,base-vm-llvm19,nfit-base-build,nfit-base-vm,nfit-series-build,nfit-series-vm,build-ndctl,vm-ndctl,ndctl,bench-bin,lint-git,series-out}
 
 distclean:
 	@. $(H)/lib.sh && rm -rf "$$DAX_CACHE"

@@ -118,6 +118,32 @@ series_read() {
 	done < "$f"
 }
 
+# series_group_end NAME: the number of commits of the series through the
+# last one of series/groups' NAME (fixes, A, B, C): NAME's own last commit,
+# the prefix "make check SERIES=NAME" builds. Needs series_read.
+series_group_end() {
+	python3 - "$REPO" "$1" "${SERIES_PATCH[@]}" <<'PY'
+import email, sys
+repo, want, patches = sys.argv[1], sys.argv[2], sys.argv[3:]
+subj = []
+for p in patches:
+    with open(f"{repo}/patches/{p}") as f:
+        s = email.message_from_file(f)["Subject"]
+    s = " ".join(s.split())
+    subj.append(s[s.index("]") + 1:].strip() if s.startswith("[") else s)
+groups = []
+for line in open(f"{repo}/series/groups"):
+    if line.strip() and not line.startswith("#"):
+        name, _, first = line.rstrip("\n").split("\t")
+        groups.append((name, subj.index(first)))
+for k, (name, start) in enumerate(groups):
+    if name == want:
+        print(groups[k + 1][1] if k + 1 < len(groups) else len(subj))
+        sys.exit(0)
+sys.exit(f"series/groups has no series {want!r}")
+PY
+}
+
 # toolchain_config MAKE...: put the toolchain's options (config/llvm22.config
 # with DAX_LLVM=22: EXPERT and RUST_INLINE_HELPERS) on top of a .config that
 # allnoconfig made from the other fragments, with olddefconfig. Given to
