@@ -537,10 +537,11 @@ impl Pmem {
     /// Writes `bytes` bytes of `iter` at data position `pos`, repairing the pages with known
     /// poison ([`Pmem::reset_page`]); the others are written as an ordinary DAX write. Returns the
     /// bytes written, which are the bytes taken from `iter`; it stops at the first page it cannot
-    /// repair.
+    /// repair. The DAX core calls it for a reset (any range, under the file's exclusive locks)
+    /// and for the implicit recovery of a plain write of whole pages.
     ///
-    /// C: `pmem_recovery_copy_from_iter()`.
-    fn recovery_write_iter(
+    /// C: `pmem_recovery_write()`.
+    fn recovery_write(
         &self,
         pos: DataPos,
         bytes: usize,
@@ -632,49 +633,6 @@ impl Pmem {
         Ok(u64::from_safe_cast(usable_pages(
             sector, nr_pages, bad, mode,
         )?))
-    }
-
-    /// Writes `bytes` bytes of `iter` at `at`, where the DAX core mapped a range with poison
-    /// for a page-aligned whole-page write ([`dax::Operations::recovery_write`]): the pages are
-    /// cleared first, as the bus allows, and dropped from the known-bad list once written.
-    fn recovery_write(
-        &self,
-        at: MapOffset,
-        bytes: usize,
-        iter: &mut IovIterSource<'_>,
-    ) -> Result<usize> {
-        let pos = self.pos_of(at);
-        let page_off = at.0 % PAGE_SIZE;
-        let len = (page_off + bytes).div_ceil(PAGE_SIZE) * PAGE_SIZE;
-        if !self.is_bad(pos.sector(), len) {
-            return self.mem.copy_from_iter_flushcache(at.0, bytes, iter);
-        }
-        let dev = self.dev.device();
-        // Only whole pages can be recovered.
-        if page_off != 0 || bytes % PAGE_SIZE != 0 {
-            dev_dbg!(
-                dev,
-                "Found poison, but bytes({bytes:#x}) at offset {page_off:#x} not page aligned\n"
-            );
-            return Err(EIO);
-        }
-        let cleared = self.clear_on_bus(at, len).inspect_err(|e| {
-            dev_dbg!(dev, "poison clear failed: {e:?}\n");
-        })?;
-        if cleared > 0 {
-            self.mem.invalidate(at.0, len)?;
-        }
-        // As C: a bus that cleared part fails the write; one that cleared nothing (and said so
-        // without an error) is written over, and nothing is dropped from the known-bad list.
-        if cleared > 0 && cleared < len {
-            dev_dbg!(dev, "poison cleared only {cleared} out of {len} bytes\n");
-            return Err(EIO);
-        }
-        // Whole pages, whole cleared: back in the direct map before the write.
-        self.mem.mark_pages_present(at.0, len)?;
-        let written = self.mem.copy_from_iter_flushcache(at.0, bytes, iter)?;
-        self.forget_bad(pos, cleared);
-        Ok(written)
     }
 }
 
@@ -810,13 +768,9 @@ impl dax::Operations for PmemDax {
         bytes: usize,
         iter: &mut IovIterSource<'_>,
     ) -> usize {
-        let at = pmem.mem.offset_of(addr).map(MapOffset).ok_or(ERANGE);
-        // The DAX core takes 0 bytes written as the error it is (EIO).
-        at.and_then(|at| pmem.recovery_write(at, bytes, iter))
-            .unwrap_or_else(|e| {
-                dev_dbg!(pmem.dev.device(), "recovery write failed: {e:?}\n");
-                0
-            })
+        // An address outside the data is written nothing, which the DAX core fails with EIO.
+        pmem.data_pos(addr)
+            .map_or(0, |pos| pmem.recovery_write(pos, bytes, iter))
     }
 
     fn known_bad_range(pmem: ArcBorrow<'_, Pmem>, pos: u64, len: usize) -> Option<Range<u64>> {
@@ -839,18 +793,6 @@ impl dax::Operations for PmemDax {
         // An address outside the data is copied nothing, which the DAX core fails with EIO.
         pmem.data_pos(addr)
             .map_or(0, |pos| pmem.recovery_read(pos, bytes, iter, zeroed))
-    }
-
-    fn recovery_copy_from_iter(
-        pmem: ArcBorrow<'_, Pmem>,
-        _pgoff: u64,
-        addr: *mut core::ffi::c_void,
-        bytes: usize,
-        iter: &mut IovIterSource<'_>,
-    ) -> usize {
-        // An address outside the data is copied nothing, which the DAX core fails with EIO.
-        pmem.data_pos(addr)
-            .map_or(0, |pos| pmem.recovery_write_iter(pos, bytes, iter))
     }
 }
 

@@ -36,9 +36,9 @@ pub mod sector;
 pub enum AccessMode {
     /// Plain access: a range that holds known poison must fail with `EHWPOISON`.
     Access = bindings::dax_access_mode_DAX_ACCESS,
-    /// Map a range that may hold poison, to repair it with [`Operations::recovery_write`] or
-    /// [`Operations::recovery_copy_from_iter`]: the pages up to the first one with poison, or
-    /// that page alone when the range starts there (poison is cleared a page at a time).
+    /// Map a range that may hold poison, to repair it with [`Operations::recovery_write`]: the
+    /// pages up to the first one with poison, or that page alone when the range starts there
+    /// (poison is cleared a page at a time).
     RecoveryWrite = bindings::dax_access_mode_DAX_RECOVERY_WRITE,
     /// Map a range that may hold poison, all the pages asked for, to read around it with
     /// [`Operations::recovery_copy_to_iter`].
@@ -168,7 +168,15 @@ pub trait Operations: Sized {
     ) -> Result;
 
     /// Writes `bytes` bytes from `iter` at `addr` (of page `pgoff`, mapped with
-    /// [`AccessMode::RecoveryWrite`]), clearing poison first. Returns the bytes written.
+    /// [`AccessMode::RecoveryWrite`]), repairing each page with known poison: only its known-bad
+    /// sectors are cleared (a page whose clear fails is left as it was and ends the write), the
+    /// write lands with zeros over the rest of each bad sector it touches in part, and only the
+    /// sectors it wrote are dropped from the known-bad list, once durable. The DAX core calls it
+    /// for the implicit recovery of a plain write, of whole pages only, and, where
+    /// [`Operations::recovery_copy_to_iter`] is implemented too, for a reset
+    /// (`RWF_RESET_HWERROR`) of any range under the file's exclusive locks, from an `iter` that
+    /// cannot fault. Returns the bytes written, which are the bytes taken from `iter`: whatever
+    /// the driver took beyond them is given back to `iter` before the DAX core sees it.
     fn recovery_write(
         _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
         _pgoff: u64,
@@ -193,22 +201,6 @@ pub trait Operations: Sized {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Copies `bytes` bytes from `iter` to `addr` (of page `pgoff`, mapped with
-    /// [`AccessMode::RecoveryWrite`]), repairing each poisoned page (a reset, see
-    /// `RWF_RESET_HWERROR`). `iter` holds the caller's data in kernel memory: the DAX core copies
-    /// it there before the file system takes its locks. Returns the bytes copied, which are the
-    /// bytes taken from `iter`: whatever the driver took beyond them is given back to `iter`
-    /// before the DAX core sees it.
-    fn recovery_copy_from_iter(
-        _data: <Self::Data as ForeignOwnable>::Borrowed<'_>,
-        _pgoff: u64,
-        _addr: *mut c_void,
-        _bytes: usize,
-        _iter: &mut IovIterSource<'_>,
-    ) -> usize {
-        build_error!(VTABLE_DEFAULT_ERROR)
-    }
-
     /// Finds the first run of known-bad bytes (the driver's list of the device's media errors) in
     /// the `len` bytes at byte `pos` of the device, clipped to them, or `None` if they hold none.
     ///
@@ -222,15 +214,6 @@ pub trait Operations: Sized {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
-
-/// [`Operations::recovery_write`] or [`Operations::recovery_copy_from_iter`].
-type RecoveryWriteOp<T> = fn(
-    <<T as Operations>::Data as ForeignOwnable>::Borrowed<'_>,
-    u64,
-    *mut c_void,
-    usize,
-    &mut IovIterSource<'_>,
-) -> usize;
 
 /// Where a recovery read tells the DAX core which bytes it returned as zeros: the C
 /// `struct dax_zeroed`, handed to [`Operations::recovery_copy_to_iter`].
@@ -373,11 +356,6 @@ impl<T: Operations> Device<T> {
         },
         recovery_copy_to_iter: if T::HAS_RECOVERY_COPY_TO_ITER {
             Some(Self::recovery_copy_to_iter_callback)
-        } else {
-            None
-        },
-        recovery_copy_from_iter: if T::HAS_RECOVERY_COPY_FROM_ITER {
-            Some(Self::recovery_copy_from_iter_callback)
         } else {
             None
         },
@@ -602,21 +580,16 @@ impl<T: Operations> Device<T> {
         }
     }
 
-    /// Runs `op`, a recovery write, with the device's data and the source iterator; 0 if the
-    /// device is being killed. The bytes it returns are the bytes taken from `iter`: what `op`
-    /// took beyond the bytes it reports goes back to `iter`, and it reports no more than it took.
-    ///
-    /// # Safety
-    ///
-    /// `dax` is a device of this type, called on by the DAX core, and `iter` a valid source
-    /// iterator for the duration of the call.
-    unsafe fn recovery_write_op(
+    /// Runs [`Operations::recovery_write`] with the device's data and the source iterator; 0 if
+    /// the device is being killed. The bytes it returns are the bytes taken from `iter`: what the
+    /// driver took beyond the bytes it reports goes back to `iter`, and it reports no more than
+    /// it took.
+    extern "C" fn recovery_write_callback(
         dax: *mut bindings::dax_device,
         pgoff: usize,
         addr: *mut c_void,
         bytes: usize,
         iter: *mut bindings::iov_iter,
-        op: RecoveryWriteOp<T>,
     ) -> usize {
         // SAFETY: Called by the DAX core on a device of this type.
         let Some(data) = (unsafe { Self::data(dax) }) else {
@@ -625,7 +598,7 @@ impl<T: Operations> Device<T> {
         // SAFETY: `iter` is a valid source iterator for the duration of the call.
         let iter = unsafe { IovIterSource::from_raw(iter) };
         let before = iter.len();
-        let done = op(data, u64::from_safe_cast(pgoff), addr, bytes, iter);
+        let done = T::recovery_write(data, u64::from_safe_cast(pgoff), addr, bytes, iter);
         let taken = before.saturating_sub(iter.len());
         if taken > done {
             // SAFETY: The `taken - done` bytes given back were taken from `iter` during this
@@ -633,17 +606,6 @@ impl<T: Operations> Device<T> {
             unsafe { iter.revert(taken - done) };
         }
         done.min(taken)
-    }
-
-    extern "C" fn recovery_write_callback(
-        dax: *mut bindings::dax_device,
-        pgoff: usize,
-        addr: *mut c_void,
-        bytes: usize,
-        iter: *mut bindings::iov_iter,
-    ) -> usize {
-        // SAFETY: The DAX core calls this on a device of this type with a valid iterator.
-        unsafe { Self::recovery_write_op(dax, pgoff, addr, bytes, iter, T::recovery_write) }
     }
 
     extern "C" fn recovery_copy_to_iter_callback(
@@ -676,19 +638,6 @@ impl<T: Operations> Device<T> {
             iter,
             &mut zeroed,
         )
-    }
-
-    extern "C" fn recovery_copy_from_iter_callback(
-        dax: *mut bindings::dax_device,
-        pgoff: usize,
-        addr: *mut c_void,
-        bytes: usize,
-        iter: *mut bindings::iov_iter,
-    ) -> usize {
-        // SAFETY: The DAX core calls this on a device of this type with a valid iterator.
-        unsafe {
-            Self::recovery_write_op(dax, pgoff, addr, bytes, iter, T::recovery_copy_from_iter)
-        }
     }
 }
 
