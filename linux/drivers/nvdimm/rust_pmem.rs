@@ -44,8 +44,9 @@ kernel::module_nd_driver! {
     authors: ["Seed dca4debd maintainers <maintainers@users.noreply.r-seed-dca4debd.example>"],
     description: "NVDIMM Persistent Memory Driver (Rust)",
     license: "GPL v2",
-    // MODULE_ALIAS_ND_DEVICE(ND_DEVICE_NAMESPACE_IO), (..._PMEM), as nd_pmem.
-    alias: ["nd:t4*", "nd:t5*"],
+    // No module alias (nd_pmem has MODULE_ALIAS_ND_DEVICE() for both namespace types): nd_pmem
+    // is the default, and this driver is loaded by name and chosen per namespace with
+    // driver_override.
 }
 
 /// The bytes of a sector, as data positions count them.

@@ -235,6 +235,79 @@ TEST(unbind_rebind)
 	}
 }
 
+/* The driver bound to nd device @devname into @buf ("" if none). */
+static const char *nd_bound(const char *devname, char *buf, size_t len)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/bus/nd/devices/%s/driver", devname);
+	n = readlink(link, target, sizeof(target) - 1);
+	buf[0] = 0;
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(buf, len, "%s", strrchr(target, '/') + 1);
+	}
+	return buf;
+}
+
+/*
+ * driver_override chooses the pmem driver of one namespace, whatever order
+ * the modules were loaded in: only the named driver may bind it, by probe
+ * or by an explicit bind; cleared, the namespace matches by type again.
+ */
+TEST(driver_override)
+{
+	char why[256], drv[64], other[64], bound[64], devname[64], link[PATH_MAX];
+	char target[PATH_MAX];
+	struct dax_dev dev;
+	ssize_t n;
+
+	if (dax_find_dev(&dev, why, sizeof(why)))
+		SKIP(return, "%s", why);
+	dax_driver(&dev, drv, sizeof(drv));
+	ASSERT_NE(0, drv[0]);
+	snprintf(other, sizeof(other), "%s",
+		 strcmp(drv, "nd_pmem") ? "nd_pmem" : "rust_pmem");
+	if (dax_run("modprobe %s >/dev/null 2>&1", other))
+		SKIP(return, "%s cannot be loaded: one pmem driver only", other);
+	ASSERT_EQ(0, odirect_roundtrip(dev.path, DAX_PAGE, 16 * DAX_PAGE, 71));
+	snprintf(link, sizeof(link), "/sys/block/%s/device", dev.name);
+	n = readlink(link, target, sizeof(target) - 1);
+	ASSERT_GT(n, 0);
+	target[n] = 0;
+	snprintf(devname, sizeof(devname), "%s", strrchr(target, '/') + 1);
+
+	/* Both loaded, the override picks the other one at the next probe. */
+	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/devices/%s/driver_override",
+			     other, devname));
+	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/unbind", devname, drv));
+	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers_probe", devname));
+	EXPECT_STREQ(other, nd_bound(devname, bound, sizeof(bound)));
+	/* The driver the override does not name cannot be bound explicitly. */
+	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/unbind", devname, other));
+	EXPECT_NE(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/bind 2>/dev/null",
+			     devname, drv));
+	EXPECT_STREQ("", nd_bound(devname, bound, sizeof(bound)));
+	/* Cleared: matching by type again, and the data is as it was. */
+	ASSERT_EQ(0, dax_run("echo > /sys/bus/nd/devices/%s/driver_override", devname));
+	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/bind", devname, drv));
+	EXPECT_STREQ(drv, nd_bound(devname, bound, sizeof(bound)));
+	ASSERT_EQ(0, dax_find_dev(&dev, why, sizeof(why))) TH_LOG("%s", why);
+	{
+		void *buf;
+		int fd = open(dev.path, O_RDONLY | O_DIRECT);
+
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, posix_memalign(&buf, DAX_PAGE, 16 * DAX_PAGE));
+		ASSERT_EQ(16 * DAX_PAGE, pread(fd, buf, 16 * DAX_PAGE, DAX_PAGE));
+		EXPECT_EQ(-1, dax_check(buf, 16 * DAX_PAGE, 71, DAX_PAGE));
+		free(buf);
+		close(fd);
+	}
+	EXPECT_EQ(0, dax_run("rmmod %s", other));
+}
+
 /* A mounted file system pins the driver's module; an unmounted one does not. */
 TEST_F(fs, rmmod_busy)
 {
