@@ -3,8 +3,9 @@
 //! Persistent memory driver, in Rust.
 //!
 //! A drop-in for `nd_pmem`: it binds to pmem namespaces and their fsdax (pfn) and sector (btt)
-//! personalities, and presents each as a block device that is also a DAX device. Only one of the
-//! two drivers is loaded at a time.
+//! personalities, and presents each as a block device that is also a DAX device. `nd_pmem` stays
+//! the default: this driver answers no module alias, so it is loaded by name, and it binds the
+//! namespaces no driver has, or those whose `driver_override` names it.
 //!
 //! Block I/O copies to and from the medium; a read of a known-bad sector fails, a write to one
 //! first clears the poison through the bus. DAX hands filesystems the kernel address of the
@@ -888,7 +889,7 @@ impl RustPmem {
         kind: Kind,
         cfg: &mut PagemapConfig,
     ) -> Result<(Option<nvdimm::PfnLayout>, PmemRange)> {
-        let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let raw = dev.namespace_enable(ns)?;
         // The disk takes over: no more raw namespace access once the layout is read.
         let reserved = match kind {
             Kind::Pfn => dev
@@ -928,15 +929,14 @@ impl RustPmem {
             dev_err!(dev.as_ref(), "unaligned data offset {data_offset:#x}\n");
             return Err(EINVAL);
         }
-        let nid = dev.numa_node();
         // With a pfn layout, `cfg` starts the data at its data offset (`setup_pfn()` set it).
         let (mem, pfn_pad) = if layout.is_some() {
             let map_len = cfg.range_len();
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
+            let mem = PmemMapping::with_pages(cfg, Relay(relay.clone()), range)?;
             (mem, size - map_len)
         } else if map_pages {
             cfg.set_range(phys, phys + size - 1);
-            let mem = PmemMapping::with_pages(cfg, nid, Relay(relay.clone()), range)?;
+            let mem = PmemMapping::with_pages(cfg, Relay(relay.clone()), range)?;
             (mem, 0)
         } else {
             (PmemMapping::without_pages(range)?, 0)
@@ -1062,7 +1062,7 @@ impl RustPmem {
         };
         let (phys, size) = ns.resource();
         let (offset, end_trunc) = match (a.kind, a.layout) {
-            (Kind::Pfn, Some(l)) => (a.pmem.data_offset + l.start_pad, l.end_trunc),
+            (Kind::Pfn, Some(l)) => (a.pmem.data_offset, l.end_trunc),
             _ => (0, 0),
         };
         a.pmem
@@ -1122,7 +1122,7 @@ impl RustPmem {
             Kind::Pfn => return Self::attach_disk(dev, ns),
             Kind::Namespace => {}
         }
-        let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+        let raw = dev.namespace_enable(ns)?;
         let Some(raw) = dev.probe_personality(raw)? else {
             // The personality's own device probes; this one stays unbound.
             return Err(ENXIO);

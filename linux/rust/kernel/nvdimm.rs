@@ -264,7 +264,8 @@ pub enum Personality {
 pub struct PfnLayout {
     /// The offset of the data from the start of the namespace, in bytes.
     pub data_offset: u64,
-    /// Padding at the start of the namespace (deprecated), in bytes.
+    /// Padding at the start of the namespace (deprecated), in bytes. Always 0:
+    /// [`Device::setup_pfn`] refuses a layout with padding (`EOPNOTSUPP`).
     pub start_pad: u64,
     /// Bytes cut from the end of the namespace.
     pub end_trunc: u64,
@@ -344,8 +345,8 @@ impl<'a> Device<device::Core<'a>> {
         unsafe { bindings::dev_to_node(self.raw()) }
     }
 
-    /// Enables raw access to `ns`, keeping `reserve` bytes of info block
-    /// (`devm_namespace_enable()`), until the returned guard is dropped
+    /// Enables raw access to the info block area of `ns` ([`info_block_reserve`] bytes,
+    /// `devm_namespace_enable()`), until the returned guard is dropped
     /// (`devm_namespace_disable()`). Raw access is what [`Device::probe_personality`] and
     /// [`Device::setup_pfn`] read the namespace's info blocks through: they take the guard, so
     /// that they cannot run on a namespace that is not enabled.
@@ -354,19 +355,21 @@ impl<'a> Device<device::Core<'a>> {
     /// use kernel::{device::Core, nvdimm::{self, Device, Namespace}};
     ///
     /// fn probe(dev: &Device<Core<'_>>, ns: &Namespace) -> Result {
-    ///     let raw = dev.namespace_enable(ns, nvdimm::info_block_reserve())?;
+    ///     let raw = dev.namespace_enable(ns)?;
     ///     drop(raw);
     ///     // The namespace is no longer mapped: its info blocks cannot be read.
     ///     dev.probe_personality(raw)?;
     ///     Ok(())
     /// }
     /// ```
-    pub fn namespace_enable<'b>(
-        &'b self,
-        ns: &'b Namespace,
-        reserve: u64,
-    ) -> Result<RawNamespace<'b>> {
-        // SAFETY: Both are valid; the enablement is undone by the guard, or released with the
+    ///
+    /// The size is not the caller's to choose: raw access reserves and maps that many bytes from
+    /// the start of the namespace, and more than the namespace holds would map memory that is
+    /// not its own.
+    pub fn namespace_enable<'b>(&'b self, ns: &'b Namespace) -> Result<RawNamespace<'b>> {
+        let reserve = info_block_reserve();
+        // SAFETY: Both are valid, and `reserve` is the size C's pmem driver enables every
+        // namespace it binds with; the enablement is undone by the guard, or released with the
         // binding.
         to_result(unsafe { bindings::devm_namespace_enable(self.raw(), ns.raw(), reserve) })?;
         // INVARIANT: Enabled above for `self`.
@@ -453,7 +456,14 @@ impl<'a> Device<device::Core<'a>> {
         let nd_pfn = unsafe { bindings::to_nd_pfn(self.raw()) };
         // SAFETY: `nd_pfn` and `pgmap` are valid, and the namespace is enabled (type invariant of
         // `raw`).
-        to_result(unsafe { bindings::nvdimm_setup_pfn(nd_pfn, pgmap.as_raw()) })?;
+        if let Err(e) = to_result(unsafe { bindings::nvdimm_setup_pfn(nd_pfn, pgmap.as_raw()) }) {
+            // The setup may have disabled the namespace and failed to enable it again (it
+            // re-enables it with the size of the info block's data offset): a second disable
+            // would unmap and release what is not there. The binding's devres undoes whatever
+            // the setup left enabled, as it does for C's pmem driver.
+            core::mem::forget(raw);
+            return Err(e);
+        }
         // SAFETY: A successful setup validated and kept the info block in `pfn_sb`, which lives
         // while the device is bound, as it is now.
         let sb = unsafe { &*(*nd_pfn).pfn_sb };
@@ -462,6 +472,17 @@ impl<'a> Device<device::Core<'a>> {
             start_pad: u32::from_le(sb.start_pad).into(),
             end_trunc: u32::from_le(sb.end_trunc).into(),
         };
+        // A legacy layout padded at the start maps its data from `start_pad` into the namespace,
+        // with the info block and memmap before it: not supported (the range and the bound
+        // below count from the namespace's start).
+        if layout.start_pad != 0 {
+            crate::dev_err!(
+                self,
+                "fsdax namespace with start_pad {:#x} not supported\n",
+                layout.start_pad
+            );
+            return Err(EOPNOTSUPP);
+        }
         pgmap.set_data_offset(layout.data_offset)?;
         // Raw access reserves the namespace's memory too: end it before the driver reserves it,
         // as C's pmem driver does.
@@ -502,41 +523,23 @@ impl<'a> Device<device::Core<'a>> {
         // SAFETY: The namespace is valid, and so is the name of its device, a NUL-terminated
         // string, which is copied at once.
         let name = unsafe { CStr::from_char_ptr(bindings::dev_name(&raw const (*ns.raw()).dev)) };
-        let region = iomem_resource()
+        let region = Resource::iomem()
             .request_region(start, len, name.to_cstring()?, Flags::IORESOURCE_MEM)
             .ok_or(EBUSY)?;
         // SAFETY: The range is the namespace's persistent memory, which libnvdimm hands this
         // device, and which `region` reserves; libnvdimm's raw namespace access reserves it too
-        // before it maps it.
-        unsafe { PmemRange::new(region) }
+        // before it maps it. The node is this device's.
+        unsafe { PmemRange::new(region, self.numa_node()) }
     }
-}
-
-/// Returns the root of the memory resources (the C `iomem_resource`), for requests of regions
-/// in it.
-///
-/// Private to the abstraction that needs it, rather than `Resource::from_raw` at the call site:
-/// the resource is shared with the whole kernel, so the reference must only reach it through
-/// functions that take `resource_lock`, as [`Resource::request_region`] does. (Its natural
-/// home is `kernel::io::resource`, beside `Resource::from_raw`, which is crate-private there too;
-/// moving it is an edit of that upstream file.)
-fn iomem_resource() -> &'static Resource {
-    // SAFETY: `iomem_resource` is a static, so valid for `'static`. `from_raw` also asks that the
-    // resource be reached only through the returned reference, which cannot hold for the root
-    // every driver requests regions under: what it guards against is an access that races with
-    // the reference's. `Resource` wraps the C struct in `Opaque`, so Rust assumes nothing of its
-    // contents behind a shared reference, and the one use of this reference,
-    // `Resource::request_region()`, reaches it through `__request_region()`, which takes
-    // `resource_lock` as every other user of the tree does. (Its other methods read
-    // `start`/`end`/`name`/`flags`, which are constant for the root.)
-    unsafe { Resource::from_raw(&raw mut bindings::iomem_resource) }
 }
 
 /// Raw access to a namespace, from [`Device::namespace_enable`]; disabled when dropped.
 ///
 /// # Invariants
 ///
-/// `ns` is enabled for raw access (`devm_namespace_enable()`) on `dev`'s behalf.
+/// `ns` is enabled for raw access (`devm_namespace_enable()`) on `dev`'s behalf. (A successful
+/// `nvdimm_setup_pfn()` may have disabled it and enabled it again, with the size of the info
+/// block's data offset, on the same device: still enabled, and disabled again on drop.)
 pub struct RawNamespace<'a> {
     dev: *mut bindings::device,
     ns: &'a Namespace,
@@ -862,12 +865,12 @@ mod tests {
 
     fn test_range() -> Result<PmemRange> {
         let name = CString::try_from_fmt(fmt!("rust_kernel_nvdimm test"))?;
-        let region = iomem_resource()
+        let region = Resource::iomem()
             .request_region(TEST_START, TEST_LEN, name, Flags::IORESOURCE_MEM)
             .ok_or(EBUSY)?;
         // SAFETY: Not persistent memory, but nothing maps it: the tests only check the bounds
-        // that refuse a mapping before one is made.
-        unsafe { PmemRange::new(region) }
+        // that refuse a mapping before one is made. No node.
+        unsafe { PmemRange::new(region, bindings::NUMA_NO_NODE) }
     }
 
     #[test]
@@ -892,7 +895,7 @@ mod tests {
         let mut cfg = PagemapConfig::new();
         cfg.set_range(TEST_START, TEST_START + TEST_LEN - 1);
         assert!(matches!(
-            PmemMapping::with_pages(cfg, -1, NoFailures, range),
+            PmemMapping::with_pages(cfg, NoFailures, range),
             Err(e) if e == EINVAL
         ));
     }

@@ -414,7 +414,10 @@ impl GenDiskBuilder {
     /// The disk takes bios of any size (`max_hw_sectors` is unlimited): a bio-based driver is
     /// handed each bio whole.
     ///
-    /// Fails with `EINVAL` if the name does not fit in `DISK_NAME_LEN` bytes.
+    /// Fails with `EINVAL` if the name does not fit in `DISK_NAME_LEN` bytes, or if `nid` is
+    /// neither `NUMA_NO_NODE` nor a node number below `MAX_NUMNODES` (as
+    /// [`NumaNode::new`](crate::alloc::NumaNode::new) checks): the allocations take it as an
+    /// index.
     pub fn build_bio<T: Operations>(
         self,
         name: fmt::Arguments<'_>,
@@ -422,9 +425,13 @@ impl GenDiskBuilder {
         data: T::Data,
         badblocks: Option<Arc<BadBlocks>>,
     ) -> Result<NewDisk<T>> {
+        if nid != bindings::NUMA_NO_NODE && crate::alloc::NumaNode::new(nid).is_err() {
+            return Err(EINVAL);
+        }
         let mut lim = self.queue_limits();
         lim.max_hw_sectors = u32::MAX;
-        // SAFETY: `lim` is valid; the lock class is static.
+        // SAFETY: `lim` is valid, `nid` a node number or `NUMA_NO_NODE` (checked above); the
+        // lock class is static.
         let ptr = from_err_ptr(unsafe {
             bindings::__blk_alloc_disk(&mut lim, nid, static_lock_class!().as_ptr())
         })?;

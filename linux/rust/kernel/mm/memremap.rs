@@ -307,11 +307,13 @@ const PAGE_BYTES: u64 = crate::num::casts::usize_as_u64(PAGE_SIZE);
 /// The `len` bytes at physical address `start` are persistent memory (not memory the kernel
 /// allocates from) that `_region` reserves for the holder, and which nothing else maps for its
 /// own use while they are reserved. `start + len` does not overflow, and `min_offset` is a
-/// multiple of the page size, at most `len`.
+/// multiple of the page size, at most `len`. `nid` is `NUMA_NO_NODE` or the NUMA node of the
+/// device the memory belongs to, as `dev_to_node()` tells it.
 pub struct PmemRange {
     start: u64,
     len: usize,
     min_offset: u64,
+    nid: i32,
     _region: Region,
 }
 
@@ -326,8 +328,10 @@ impl PmemRange {
     ///
     /// The memory of `region` is persistent memory that was handed to the caller for its use,
     /// not memory the kernel allocates from, and nothing maps it for its own use without
-    /// reserving it first (as libnvdimm's raw namespace access and the pmem drivers do).
-    pub unsafe fn new(region: Region) -> Result<Self> {
+    /// reserving it first (as libnvdimm's raw namespace access and the pmem drivers do). `nid`
+    /// is `NUMA_NO_NODE` or the node of the device the memory was handed to (`dev_to_node()`):
+    /// [`PmemMapping::with_pages`] initialises the memory's pages on that node.
+    pub unsafe fn new(region: Region, nid: i32) -> Result<Self> {
         let start = region.start();
         let len = usize::try_from(region.size())?;
         start.checked_add(u64::from_safe_cast(len)).ok_or(EINVAL)?;
@@ -337,6 +341,7 @@ impl PmemRange {
             start,
             len,
             min_offset: 0,
+            nid,
             _region: region,
         })
     }
@@ -530,12 +535,10 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// take on the device and no lower than the bytes `range` keeps out
     /// ([`PmemRange::keep_out`]), and with the error of `memremap_pages()` (for instance
     /// `ENOMEM`, or `ENXIO` over RAM).
-    pub fn with_pages(
-        config: PagemapConfig,
-        nid: i32,
-        handler: T,
-        range: PmemRange,
-    ) -> Result<Self> {
+    ///
+    /// The pages are initialised on the NUMA node of the device the memory belongs to, which
+    /// `range` carries.
+    pub fn with_pages(config: PagemapConfig, handler: T, range: PmemRange) -> Result<Self> {
         let (start, _) = config.range();
         let map_len = config.range_len();
         let len = usize::try_from(map_len)?;
@@ -549,7 +552,7 @@ impl<T: PagemapOps> PmemMapping<T> {
         }
         check_data_start(start, map_len, data_offset, config.memmap_on_device())?;
         let skip = usize::try_from(data_offset)?;
-        let pages = KBox::pin_init(Pagemap::new(config, nid, handler), GFP_KERNEL)?;
+        let pages = KBox::pin_init(Pagemap::new(config, range.nid, handler), GFP_KERNEL)?;
         // `skip` is at most `len`, so this stays in the mapping (or one past its end).
         let virt = NonNull::new(pages.virt.as_ptr().wrapping_byte_add(skip)).ok_or(EINVAL)?;
         // INVARIANT: `memremap_pages()` mapped `len` bytes from `range.start`, a page, with pages;
