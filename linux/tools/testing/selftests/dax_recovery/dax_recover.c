@@ -658,10 +658,10 @@ out_free:
 
 /*
  * The DAX core's fault injection point fail_dax_copy_mc, for this task only:
- * while @on, every machine-check safe copy of a DAX read copies nothing, as
- * consumed poison at its first byte would. 0 or -errno.
+ * while @on, every machine-check safe copy of a DAX read stops at its byte
+ * @offset (0: copies nothing), as consumed poison there would. 0 or -errno.
  */
-static int core_mc_fault(bool on)
+static int core_mc_fault(bool on, unsigned int offset)
 {
 	const char *dir = "fail_dax_copy_mc";
 	int fd = open("/proc/self/make-it-fail", O_WRONLY);
@@ -677,6 +677,7 @@ static int core_mc_fault(bool on)
 	       dax_debugfs_write(dir, "task-filter", "Y") ?:
 	       dax_debugfs_write(dir, "interval", "1") ?:
 	       dax_debugfs_write(dir, "space", "0") ?:
+	       dax_debugfs_write(dir, "offset", "%u", offset) ?:
 	       dax_debugfs_write(dir, "probability", "%d", on ? 100 : 0) ?:
 	       dax_debugfs_write(dir, "times", "%d", on ? -1 : 0);
 }
@@ -686,8 +687,10 @@ static int core_mc_fault(bool on)
  * machine-check safe copy stops before copying anything) fails with EIO,
  * not EFAULT, on a clean page and on a page with known poison further on,
  * and reports the rest of the poisoned sector as lost (on XFS, the health
- * monitor's DIOREAD range is exactly that); a buffer that faults still
- * gives EFAULT, and the file reads back whole once the copy works again.
+ * monitor's DIOREAD range is exactly that); one whose copy meets it after
+ * some bytes returns them and reports the rest of that sector from the byte
+ * the copy stopped at; a buffer that faults still gives EFAULT, and the
+ * file reads back whole once the copy works again.
  */
 TEST_F(fs, plain_read_consumed_poison)
 {
@@ -720,7 +723,7 @@ TEST_F(fs, plain_read_consumed_poison)
 	EXPECT_EQ(-1, pread(fd, (void *)8, 100, 0));
 	EXPECT_EQ(EFAULT, errno);
 
-	ASSERT_EQ(0, core_mc_fault(true)) TH_LOG("fail_dax_copy_mc: %s", strerror(errno));
+	ASSERT_EQ(0, core_mc_fault(true, 0)) TH_LOG("fail_dax_copy_mc: %s", strerror(errno));
 	memset(buf, 0xa5, FLEN);
 	EXPECT_EQ(-1, pread(fd, buf, FLEN, 0));
 	EXPECT_EQ(EIO, errno);
@@ -729,7 +732,7 @@ TEST_F(fs, plain_read_consumed_poison)
 	/* Page 3: known poison at its sector 5, consumed poison at its start. */
 	EXPECT_EQ(-1, pread(fd, buf, DAX_PAGE, 3 * DAX_PAGE));
 	EXPECT_EQ(EIO, errno);
-	ASSERT_EQ(0, core_mc_fault(false));
+	ASSERT_EQ(0, core_mc_fault(false, 0));
 	for (int i = 0; i < FLEN; i++)
 		if (buf[i] != 0xa5) {
 			EXPECT_EQ(0xa5, buf[i]) TH_LOG("byte %d of the buffer written", i);
@@ -742,6 +745,26 @@ TEST_F(fs, plain_read_consumed_poison)
 		memset(want + mid, 1, 100);
 		memset(want + 3 * DAX_PAGE, 1, DAX_SECTOR);
 		EXPECT_EQ(3, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DIOREAD, lost, FLEN, 5000));
+		EXPECT_EQ(0, memcmp(lost, want, FLEN));
+	}
+
+	/*
+	 * Consumed poison after some bytes of a copy: a short read of the
+	 * bytes before it, and the rest of its sector reported from the byte
+	 * the copy stopped at.
+	 */
+	ASSERT_EQ(0, core_mc_fault(true, 700)) TH_LOG("fail_dax_copy_mc: %s", strerror(errno));
+	memset(buf, 0xa5, DAX_PAGE);
+	EXPECT_EQ(700, pread(fd, buf, DAX_PAGE, 0));
+	ASSERT_EQ(0, core_mc_fault(false, 0));
+	EXPECT_EQ(-1, dax_check(buf, 700, OLD, 0));
+	EXPECT_EQ(0xa5, buf[700]);
+	EXPECT_EQ(1, error_reports(fan, &h.fh, 5000));
+	if (xfs) {
+		memset(lost, 0, FLEN);
+		memset(want, 0, FLEN);
+		memset(want + 700, 1, 2 * DAX_SECTOR - 700);
+		EXPECT_EQ(1, hm_ranges(hm, st.st_ino, DAX_HM_TYPE_DIOREAD, lost, FLEN, 5000));
 		EXPECT_EQ(0, memcmp(lost, want, FLEN));
 	}
 
