@@ -452,7 +452,7 @@ impl Pmem {
     }
 
     /// Resets the page at data position `page`, which holds known poison, with the `len` bytes
-    /// of `iter` for data position `pos` in it (docs/machine-checks.md, section 3):
+    /// of `iter` for data position `pos` in it (Documentation/filesystems/dax.rst):
     ///
     /// 1. clears the page's known-bad runs ([`Pmem::clear_bad_runs`]); if a clear fails or is
     ///    partial, nothing is written to the page and nothing dropped from the known-bad list;

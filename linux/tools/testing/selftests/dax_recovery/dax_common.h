@@ -111,8 +111,8 @@ bool dax_driver_recovers(const struct dax_dev *dev);
 int64_t dax_poison_file(const struct dax_dev *dev, int fd, off_t off, uint64_t count);
 
 /*
- * The kinds of nvdimm bus, by how they clear poison (SPEC "Clearing, by
- * kind of bus"): with a clear-error command (real NFIT DIMMs, a test bus),
+ * The kinds of nvdimm bus, by how they clear poison (Documentation/
+ * filesystems/dax.rst): with a clear-error command (real NFIT DIMMs, a test bus),
  * with no command interface at all (legacy e820 pmem: a clear is counted as
  * done), or with commands but no clear-error (QEMU's NFIT, CXL pmem: poison
  * cannot be cleared, resets are refused).
@@ -173,7 +173,7 @@ int dax_fault_persist(const struct dax_dev *dev, const char *point);
 int dax_fault_disarm(const struct dax_dev *dev, const char *point);
 
 /*
- * Machine checks (SPEC "Poison that a machine check reports"). The test VM
+ * Machine checks (Documentation/filesystems/dax.rst). The test VM
  * raises real ones: dax_mce_inject() asks the host, over the guest's
  * serial port DAX_MCE_TTY, for an action-optional memory-scrub machine
  * check at physical address @phys (harness/mce-injector.py has QEMU's

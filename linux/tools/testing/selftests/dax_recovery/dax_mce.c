@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Poison that a machine check reports (SPEC "Poison that a machine check
- * reports"): the test VM raises a real action-optional memory-scrub machine
+ * Poison that a machine check reports (Documentation/filesystems/dax.rst):
+ * the test VM raises a real action-optional memory-scrub machine
  * check at a physical address of the pmem data (dax_mce_inject(): QEMU's
  * monitor, on every vCPU), the guest's own handler runs memory_failure()
  * and the machine-check notifiers, and from then on the recovery flags
@@ -21,7 +21,8 @@
  *
  * reset_atomic_mmap races a multi-page reset (known poison, written into
  * badblocks) with a process that faults the pages in through mmap: it
- * never sees some pages repaired and others not (SPEC "Atomicity").
+ * never sees some pages repaired and others not (dax.rst: a reset is
+ * atomic).
  *
  * Each case runs on ext4, XFS and XFS with rmapbt=1, with the bound pmem
  * driver, on the bus the harness names (DAX_RECOVERY_BUS). A machine check
