@@ -923,12 +923,8 @@ impl RustPmem {
         relay: &Arc<FailureRelay>,
     ) -> Result<Mapped> {
         let (phys, size) = ns.resource();
+        // A page, as `setup_pfn()` checked (`PmemRange::keep_out()`).
         let data_offset = layout.map_or(0, |l| l.data_offset);
-        // DAX hands out the data by the page.
-        if data_offset % PAGE_BYTES != 0 {
-            dev_err!(dev.as_ref(), "unaligned data offset {data_offset:#x}\n");
-            return Err(EINVAL);
-        }
         // With a pfn layout, `cfg` starts the data at its data offset (`setup_pfn()` set it).
         let (mem, pfn_pad) = if layout.is_some() {
             let map_len = cfg.range_len();

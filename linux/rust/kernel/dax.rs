@@ -87,8 +87,8 @@ impl AccessMode {
 /// use kernel::dax::DirectAccess;
 /// use kernel::mm::memremap::{PagemapOps, PmemMapping};
 ///
-/// fn answer<T: PagemapOps>(local: &PmemMapping<T>) -> Result<DirectAccess> {
-///     DirectAccess::new(local, 0, 1)
+/// fn answer<T: PagemapOps>(local: &PmemMapping<T>) -> DirectAccess {
+///     DirectAccess::new(local, 1)
 /// }
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -601,8 +601,11 @@ impl<T: Operations> Device<T> {
         let done = T::recovery_write(data, u64::from_safe_cast(pgoff), addr, bytes, iter);
         let taken = before.saturating_sub(iter.len());
         if taken > done {
-            // SAFETY: The `taken - done` bytes given back were taken from `iter` during this
-            // call, so the iterator does not go back before where it was when the call began.
+            // SAFETY: Every operation on an `IovIterSource` moves its position and its count
+            // together, so `taken` is the net distance the position moved forward in this call,
+            // and going back `taken - done <= taken` bytes does not pass where it was when the
+            // call began. (`iov_iter_revert()` ignores more than `MAX_RW_COUNT`, which the DAX
+            // core's requests never reach.)
             unsafe { iter.revert(taken - done) };
         }
         done.min(taken)

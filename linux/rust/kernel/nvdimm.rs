@@ -489,7 +489,13 @@ impl<'a> Device<device::Core<'a>> {
         let ns = raw.ns;
         drop(raw);
         let mut range = self.reserve(ns)?;
-        range.keep_out(layout.data_offset)?;
+        range.keep_out(layout.data_offset).inspect_err(|_| {
+            crate::dev_err!(
+                self,
+                "data offset {:#x} not page-aligned or beyond the namespace\n",
+                layout.data_offset
+            );
+        })?;
         Ok((layout, range))
     }
 

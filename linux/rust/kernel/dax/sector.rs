@@ -23,7 +23,8 @@ pub const PAGE_BYTES: u64 = usize_as_u64(PAGE_SIZE);
 /// ```
 #[inline]
 pub const fn pgoff_to_sector(pgoff: u64) -> u64 {
-    pgoff * PAGE_SECTORS
+    // Saturates rather than panic or wrap for a page offset no device has (beyond 2^55).
+    pgoff.saturating_mul(PAGE_SECTORS)
 }
 
 /// A piece of a byte range that lies within one page, from [`PageChunks`].
@@ -75,12 +76,13 @@ pub struct PageChunks {
 }
 
 impl PageChunks {
-    /// Splits the `len` bytes at byte `offset`.
+    /// Splits the `len` bytes at byte `offset`; a range that would end beyond `u64::MAX` ends
+    /// there.
     #[inline]
     pub const fn new(offset: u64, len: u64) -> Self {
         Self {
             offset,
-            end: offset + len,
+            end: offset.saturating_add(len),
             start: offset,
         }
     }

@@ -576,7 +576,8 @@ impl<T: PagemapOps> PmemMapping<T> {
     /// Only memory the caller owns can be mapped, as a [`PmemRange`] proves: not the kernel's.
     ///
     /// ```compile_fail
-    /// use kernel::mm::memremap::PmemMapping;
+    /// use kernel::io::resource::Region;
+    /// use kernel::mm::memremap::{PmemMapping, PmemRange};
     ///
     /// struct NoFailures;
     /// impl kernel::mm::memremap::PagemapOps for NoFailures {
@@ -585,10 +586,12 @@ impl<T: PagemapOps> PmemMapping<T> {
     ///     }
     /// }
     ///
-    /// // 16 MiB into RAM: the direct map, kernel memory.
-    /// let mem = PmemMapping::<NoFailures>::without_pages(0x100_0000, 4096)?;
-    /// mem.write(0, &[0; 4096])?;
-    /// # Ok::<(), Error>(())
+    /// // Any region, of RAM for one: only `unsafe` code can claim it is memory it was handed.
+    /// fn map_any(region: Region) -> Result {
+    ///     let range = PmemRange::new(region, -1)?;
+    ///     let mem = PmemMapping::<NoFailures>::without_pages(range)?;
+    ///     mem.write(0, &[0; 4096])
+    /// }
     /// ```
     pub fn without_pages(range: PmemRange) -> Result<Self> {
         // By the type invariant of `PmemRange`, `min_offset` is at most `len`, so neither
