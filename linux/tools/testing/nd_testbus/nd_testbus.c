@@ -29,9 +29,54 @@
  * check (QEMU's monitor can raise one: see the selftests). What the kernel
  * does with the list (badblocks, clearing through nvdimm_clear_poison()) is
  * what it does on real hardware.
+ *
+ * Loading. phys= and size= name memory that memmap=<size>$<phys> took from
+ * the kernel, and nothing else. The load fails with -EINVAL when they
+ * cannot: size= is 0, phys= + size= is past the end of the physical
+ * address space, either is not 128 MiB aligned (a memory section: the pmem
+ * driver maps the region with struct pages), any of the range is System
+ * RAM, or any of it is not "Reserved" in /proc/iomem (a hole, MMIO, ACPI
+ * tables). It fails with -EBUSY when the range is already someone's:
+ * persistent memory of another bus (a legacy e820 region's "Persistent
+ * Memory (legacy)", an NFIT's or CXL's "Persistent Memory", another test
+ * bus), reserved memory with a driver's request_mem_region() in it, or a
+ * range across the end of a resource, which insert_resource() refuses. The
+ * bus then claims the range as persistent memory: an "nd_testbus" resource of
+ * IORES_DESC_PERSISTENT_MEMORY, inserted as the NFIT and CXL drivers
+ * insert theirs, not busy, so that the pmem driver can request its
+ * namespace inside it (a busy claim, request_mem_region(), would refuse
+ * that request).
+ *
+ * The nfit/ directory. The bus is not an ACPI NFIT and does not say it is:
+ * its provider is "nd_testbus", and its machine-check notifier sets no
+ * MCE_HANDLED_* flag (each names the subsystem that took the error, and
+ * MCE_HANDLED_NFIT is the ACPI NFIT driver's; with none set, the default
+ * notifier prints the error, as it prints any that no kernel subsystem
+ * took). It has the three nfit/ attributes of an NFIT bus because ndctl
+ * (v81) drives scrub and error injection through them, by these names and
+ * no others:
+ *
+ *  - nfit/revision: its presence is what add_bus() (ndctl/lib/libndctl.c)
+ *    takes for ndctl_bus_has_nfit(); without it ndctl sets no scrub path
+ *    and ndctl_bus_has_error_injection() says no. ndctl does not use its
+ *    value; it is 1, the NFIT revision of ACPI 6;
+ *  - nfit/dsm_mask: ndctl_bus_has_error_injection() (ndctl/lib/inject.c)
+ *    asks ndctl_bus_is_nfit_cmd_supported() (ndctl/lib/nfit.c) for the
+ *    ARS_INJECT_SET, _CLEAR and _GET bits; the mask lists the functions
+ *    emulated, and only those;
+ *  - nfit/scrub: ndctl_bus_start_scrub() writes it ("start-scrub"),
+ *    __ndctl_bus_get_scrub_state() reads it and
+ *    ndctl_bus_poll_scrub_completion() polls it ("wait-scrub"), so a scrub
+ *    that ends notifies it.
+ *
+ * Nothing else of NFIT is there (no DIMMs and their nfit/ attributes, no
+ * hw_error_scrub, no firmware activation). The injection functions come in
+ * ND_CMD_CALL packages of family NVDIMM_BUS_FAMILY_NFIT, the family whose
+ * function numbers the kernel's uapi and ndctl define them by.
  */
 #include <linux/badblocks.h>
 #include <linux/io.h>
+#include <linux/ioport.h>
 #include <linux/libnvdimm.h>
 #include <linux/module.h>
 #include <linux/nd.h>
@@ -45,11 +90,11 @@
 
 static unsigned long long phys;
 module_param(phys, ullong, 0444);
-MODULE_PARM_DESC(phys, "Physical address of the reserved memory (memmap=<size>$<phys>)");
+MODULE_PARM_DESC(phys, "Physical address of memory reserved with memmap=<size>$<phys>, 128 MiB aligned (else -EINVAL; -EBUSY if claimed)");
 
 static unsigned long long size;
 module_param(size, ullong, 0444);
-MODULE_PARM_DESC(size, "Bytes of reserved memory");
+MODULE_PARM_DESC(size, "Bytes of that reserved memory, a multiple of 128 MiB, not 0 (else -EINVAL)");
 
 static unsigned int clear_unit = 256;
 module_param(clear_unit, uint, 0444);
@@ -362,7 +407,10 @@ static int testbus_ctl(struct nvdimm_bus_descriptor *nd_desc,
 	return rc;
 }
 
-/* The nfit/ attributes ndctl looks for on a bus with NFIT functions. */
+/*
+ * The nfit/ attributes, by the names ndctl reads (see the top of the file
+ * for which of its functions reads which).
+ */
 static ssize_t revision_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -455,11 +503,15 @@ static int testbus_handle_mce(struct notifier_block *nb, unsigned long val,
 			addr);
 	nvdimm_bus_add_badrange(tb.bus, addr, align);
 	nvdimm_region_notify(tb.region, NVDIMM_REVALIDATE_POISON);
-	/* handled as NFIT's notifier handles it, and said so */
-	mce->kflags |= MCE_HANDLED_NFIT;
+	/*
+	 * No MCE_HANDLED_* flag: none names a test module (see the top of
+	 * the file), and the error stays one for the default notifier to
+	 * print.
+	 */
 	return NOTIFY_DONE;
 }
 
+/* Where the chain handles errors of persistent memory, NFIT's place in it */
 static struct notifier_block testbus_mce_nb = {
 	.notifier_call	= testbus_handle_mce,
 	.priority	= MCE_PRIO_NFIT,
@@ -484,25 +536,92 @@ static void testbus_mce_unregister(void)
 }
 #endif
 
+/* A walk of the reserved resources in the range: is there a gap? */
+static int __init testbus_reserved_span(struct resource *res, void *arg)
+{
+	resource_size_t *next = arg;
+
+	if (res->start > *next)
+		return 1;
+	*next = max(*next, res->end + 1);
+	return 0;
+}
+
+/*
+ * Is [phys, phys + size) memory that memmap=<size>$<phys> reserved, and no
+ * one's yet? The errors are the ones the top of the file documents.
+ */
+static int __init testbus_check_range(void)
+{
+	resource_size_t end = phys + size - 1, next = phys;
+
+	if (!size || phys + size < phys || !IS_ALIGNED(phys | size, SZ_128M)) {
+		pr_err("nd_testbus: phys=%#llx size=%#llx: not a non-empty, 128 MiB-aligned range of the physical address space\n",
+		       phys, size);
+		return -EINVAL;
+	}
+	if (region_intersects(phys, size, IORESOURCE_SYSTEM_RAM,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("nd_testbus: [%#llx-%#llx] is (partly) System RAM: reserve it with memmap=<size>$<phys>\n",
+		       phys, (unsigned long long)end);
+		return -EINVAL;
+	}
+	if (region_intersects(phys, size, IORESOURCE_MEM,
+			      IORES_DESC_PERSISTENT_MEMORY) != REGION_DISJOINT ||
+	    region_intersects(phys, size, IORESOURCE_MEM,
+			      IORES_DESC_PERSISTENT_MEMORY_LEGACY) != REGION_DISJOINT) {
+		pr_err("nd_testbus: [%#llx-%#llx] is persistent memory of a bus already (see /proc/iomem)\n",
+		       phys, (unsigned long long)end);
+		return -EBUSY;
+	}
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM, phys, end,
+			    &next, testbus_reserved_span);
+	if (next <= end) {
+		pr_err("nd_testbus: [%#llx-%#llx] is not all reserved memory, from %#llx on: reserve it with memmap=<size>$<phys>\n",
+		       phys, (unsigned long long)end, (unsigned long long)next);
+		return -EINVAL;
+	}
+	if (region_intersects(phys, size, IORESOURCE_MEM | IORESOURCE_BUSY,
+			      IORES_DESC_NONE) != REGION_DISJOINT) {
+		pr_err("nd_testbus: [%#llx-%#llx] has a driver's region in it already (see /proc/iomem)\n",
+		       phys, (unsigned long long)end);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 static int __init nd_testbus_init(void)
 {
 	struct nd_region_desc ndr_desc = { };
 	int rc;
 
-	if (!size || !IS_ALIGNED(phys | size, SZ_128M) ||
-	    !is_power_of_2(clear_unit) || clear_unit < 64 ||
+	if (!is_power_of_2(clear_unit) || clear_unit < 64 ||
 	    clear_unit > PAGE_SIZE) {
-		pr_err("nd_testbus: phys= and size= must name 128 MiB-aligned reserved memory, clear_unit= a power of 2 from 64 to PAGE_SIZE\n");
+		pr_err("nd_testbus: clear_unit=%u: not a power of 2 from 64 to PAGE_SIZE\n",
+		       clear_unit);
 		return -EINVAL;
 	}
+	rc = testbus_check_range();
+	if (rc)
+		return rc;
 	mutex_init(&tb.scrub_lock);
 	INIT_WORK(&tb.scrub_work, testbus_scrub_work);
 	badrange_init(&tb.media);
-	tb.res = DEFINE_RES_MEM_NAMED(phys, size, "nd_testbus");
+	tb.res = DEFINE_RES_NAMED_DESC(phys, size, "nd_testbus", IORESOURCE_MEM,
+				       IORES_DESC_PERSISTENT_MEMORY);
+	/* a resource across either end, or a claim made since the checks */
+	rc = insert_resource(&iomem_resource, &tb.res);
+	if (rc) {
+		pr_err("nd_testbus: [%#llx-%#llx] conflicts with a resource of /proc/iomem\n",
+		       phys, phys + size - 1);
+		return rc;
+	}
 
 	tb.pdev = platform_device_register_simple("nd_testbus", -1, NULL, 0);
-	if (IS_ERR(tb.pdev))
-		return PTR_ERR(tb.pdev);
+	if (IS_ERR(tb.pdev)) {
+		rc = PTR_ERR(tb.pdev);
+		goto err_res;
+	}
 
 	tb.nd_desc.provider_name = "nd_testbus";
 	tb.nd_desc.module = THIS_MODULE;
@@ -534,6 +653,8 @@ err_bus:
 	nvdimm_bus_unregister(tb.bus);
 err_pdev:
 	platform_device_unregister(tb.pdev);
+err_res:
+	remove_resource(&tb.res);
 	return rc;
 }
 module_init(nd_testbus_init);
@@ -549,6 +670,7 @@ static void __exit nd_testbus_exit(void)
 	cancel_work_sync(&tb.scrub_work);
 	nvdimm_bus_unregister(tb.bus);
 	platform_device_unregister(tb.pdev);
+	remove_resource(&tb.res);
 	list_for_each_entry_safe(e, next, &tb.media.list, list) {
 		list_del(&e->list);
 		kfree(e);

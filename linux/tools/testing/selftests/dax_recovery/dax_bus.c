@@ -16,13 +16,21 @@
  * nd_testbus), whose firmware emulates scrub, clear-error and injection,
  * the firmware_* cases follow an error through the path real hardware
  * takes, with ndctl: inject, scrub, read around, reset, scrub again.
+ *
+ * testbus_load_checks asks the test bus itself to refuse what is not its
+ * memory: run while the suite is on another bus, it unloads the bus, loads
+ * it over RAM, over the legacy e820 pmem and over ranges that are not
+ * ranges, expecting the errors nd_testbus.c documents, and loads it back.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 
 #include "../kselftest_harness.h"
@@ -325,6 +333,174 @@ TEST_F(fs, ignore_read)
 	expect_damaged(_metadata, fd);
 	EXPECT_EQ(1, dax_badblocks_count(&self->dev));
 	close(fd);
+}
+
+#define TESTBUS_ALIGN	(128ULL << 20)
+#define TESTBUS_PARAMS	"/sys/module/nd_testbus/parameters/"
+
+static int read_ull(const char *path, unsigned long long *val)
+{
+	FILE *f = fopen(path, "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%llu", val);
+	fclose(f);
+	return n == 1 ? 0 : -1;
+}
+
+/*
+ * The first 128 MiB-aligned 128 MiB of a range /proc/iomem names @name, at
+ * any depth: 0 and its address in @at, or -1.
+ */
+static int iomem_chunk(const char *name, unsigned long long *at)
+{
+	unsigned long long start, end, a;
+	char line[256], *res;
+	FILE *f = fopen("/proc/iomem", "r");
+	int ret = -1;
+
+	if (!f)
+		return -1;
+	while (ret && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		res = strstr(line, " : ");
+		if (!res || strcmp(res + 3, name) ||
+		    sscanf(line, " %llx-%llx", &start, &end) != 2 || !end)
+			continue;
+		a = (start + TESTBUS_ALIGN - 1) & ~(TESTBUS_ALIGN - 1);
+		if (a >= start && a + TESTBUS_ALIGN - 1 <= end) {
+			*at = a;
+			ret = 0;
+		}
+	}
+	fclose(f);
+	return ret;
+}
+
+/* Does /proc/iomem list [start, end] under @name? */
+static bool iomem_has(unsigned long long start, unsigned long long end, const char *name)
+{
+	char line[256], want[128];
+	FILE *f = fopen("/proc/iomem", "r");
+	bool found = false;
+
+	if (!f)
+		return false;
+	snprintf(want, sizeof(want), "%llx-%llx : %s\n", start, end, name);
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strcmp(line + strspn(line, " "), want);
+	fclose(f);
+	return found;
+}
+
+/* Load the test bus from @fd with @params: 0, or -errno of the load. */
+static int testbus_load(int fd, const char *params)
+{
+	if (syscall(SYS_finit_module, fd, params, 0))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Unload the test bus: 0, or -errno. libnvdimm holds the module of a
+ * bus while a driver is bound to one of its devices (nvdimm_bus_probe()):
+ * its regions are disabled first.
+ */
+static int testbus_unload(void)
+{
+	if (dax_run("ndctl disable-region -b nd_testbus all >/dev/null 2>&1"))
+		return -EBUSY;
+	if (syscall(SYS_delete_module, "nd_testbus", O_NONBLOCK))
+		return -errno;
+	return 0;
+}
+
+/*
+ * A load that should fail: its -errno. One that did not fail is undone, so
+ * that the next is not refused for the module being there already.
+ */
+
+static int testbus_try(int fd, unsigned long long phys, unsigned long long size,
+		       unsigned long long unit)
+{
+	char params[96];
+	int err;
+
+	snprintf(params, sizeof(params), "phys=%llu size=%llu clear_unit=%llu",
+		 phys, size, unit);
+	err = testbus_load(fd, params);
+	if (!err)
+		testbus_unload();
+	return err;
+}
+
+/*
+ * nd_testbus loads only over memory memmap=<size>$<phys> reserved and no
+ * one claims: -EINVAL for ranges that are not ranges, for RAM and for what
+ * is not memory, -EBUSY for the legacy e820 region's persistent memory
+ * (nd_testbus.c, "Loading").
+ * The test bus is unloaded for it, so it runs only while the harness runs
+ * the suite on another bus, and loads the bus back as it was.
+ */
+TEST(testbus_load_checks)
+{
+	unsigned long long phys, size, unit, ram, legacy;
+	const char *bus = getenv("DAX_RECOVERY_BUS");
+	char ko[PATH_MAX] = "", params[96];
+	FILE *p;
+	int fd, err;
+
+	if (read_ull(TESTBUS_PARAMS "phys", &phys) || read_ull(TESTBUS_PARAMS "size", &size) ||
+	    read_ull(TESTBUS_PARAMS "clear_unit", &unit))
+		SKIP(return, "nd_testbus is not loaded");
+	if (!bus || !*bus || !strcmp(bus, "clear-error"))
+		SKIP(return, "the suite may be on the test bus, which this case unloads");
+	if (iomem_chunk("System RAM", &ram) || !ram)
+		SKIP(return, "no 128 MiB of System RAM in /proc/iomem (not root?)");
+	p = popen("modinfo -n nd_testbus 2>/dev/null", "r");
+	ASSERT_NE(NULL, p);
+	if (!fgets(ko, sizeof(ko), p))
+		ko[0] = '\0';
+	pclose(p);
+	ko[strcspn(ko, "\n")] = '\0';
+	fd = open(ko, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP(return, "no nd_testbus module file (%s)", ko);
+	err = testbus_unload();
+	if (err) {
+		(void)dax_run("ndctl enable-region -b nd_testbus all >/dev/null 2>&1");
+		close(fd);
+	}
+	ASSERT_EQ(0, err) TH_LOG("unloading nd_testbus: %s", strerror(-err));
+
+	EXPECT_EQ(-EINVAL, testbus_try(fd, phys, 0, unit)) TH_LOG("size=0");
+	EXPECT_EQ(-EINVAL, testbus_try(fd, phys + 4096, size, unit)) TH_LOG("misaligned");
+	EXPECT_EQ(-EINVAL, testbus_try(fd, -TESTBUS_ALIGN, 2 * TESTBUS_ALIGN, unit))
+		TH_LOG("past the end of the address space");
+	EXPECT_EQ(-EINVAL, testbus_try(fd, phys, size, 3)) TH_LOG("clear_unit=3");
+	EXPECT_EQ(-EINVAL, testbus_try(fd, ram, TESTBUS_ALIGN, unit))
+		TH_LOG("System RAM at %#llx", ram);
+	EXPECT_EQ(-EINVAL, testbus_try(fd, 1ULL << 46, TESTBUS_ALIGN, unit))
+		TH_LOG("nothing at 64 TiB, not reserved memory");
+	if (!iomem_chunk("Persistent Memory (legacy)", &legacy)) {
+		EXPECT_EQ(-EBUSY, testbus_try(fd, legacy, TESTBUS_ALIGN, unit))
+			TH_LOG("legacy pmem at %#llx", legacy);
+	} else {
+		TH_LOG("no legacy e820 pmem to load over");
+	}
+	err = testbus_try(fd, phys, size + TESTBUS_ALIGN, unit);
+	EXPECT_TRUE(err == -EINVAL || err == -EBUSY)
+		TH_LOG("128 MiB past the reservation: %s", strerror(-err));
+
+	/* back as it was, and the range claimed under its name */
+	snprintf(params, sizeof(params), "phys=%llu size=%llu clear_unit=%llu",
+		 phys, size, unit);
+	err = testbus_load(fd, params);
+	close(fd);
+	ASSERT_EQ(0, err) TH_LOG("loading nd_testbus back: %s", strerror(-err));
+	EXPECT_TRUE(iomem_has(phys, phys + size - 1, "nd_testbus"));
 }
 
 TEST_HARNESS_MAIN
