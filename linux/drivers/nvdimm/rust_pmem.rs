@@ -875,7 +875,7 @@ impl RustPmem {
             GFP_KERNEL,
         )?;
         let map_pages = kind == Kind::Pfn || dev.should_map_pages();
-        let mapped = Self::map(dev, ns, (layout, range), cfg, map_pages, &relay)?;
+        let mapped = Self::map(ns, (layout, range), cfg, map_pages, &relay)?;
         let pmem = Self::new_pmem(dev, ns, mapped, region)?;
         Self::add_disk(dev, ns, pmem, relay, fua, map_pages, layout)
     }
@@ -915,7 +915,6 @@ impl RustPmem {
     /// the mapping reaching the data only), with them over the whole namespace if the region
     /// asks for them, or without.
     fn map(
-        dev: &nvdimm::Device<kernel::device::Core<'_>>,
         ns: &nvdimm::Namespace,
         (layout, range): (Option<nvdimm::PfnLayout>, PmemRange),
         mut cfg: PagemapConfig,
