@@ -543,12 +543,7 @@ impl Pmem {
     /// and for the implicit recovery of a plain write of whole pages.
     ///
     /// C: `pmem_recovery_write()`.
-    fn recovery_write(
-        &self,
-        pos: DataPos,
-        bytes: usize,
-        iter: &mut IovIterSource<'_>,
-    ) -> usize {
+    fn recovery_write(&self, pos: DataPos, bytes: usize, iter: &mut IovIterSource<'_>) -> usize {
         let mut done = 0;
         for chunk in PageChunks::new(pos.0, u64::from_safe_cast(bytes)) {
             let Ok(n) = self.recovery_write_chunk(DataPos(chunk.offset), chunk.len, iter) else {
