@@ -54,6 +54,39 @@ out:
 	return ret;
 }
 
+/*
+ * O_DIRECT read back of @len bytes at @off: -1 if they are the pattern of
+ * @seed (dax_check()), the first differing byte, or -2 if the read failed.
+ */
+static ssize_t odirect_check(const char *path, off_t off, size_t len, uint32_t seed)
+{
+	void *buf = NULL;
+	ssize_t ret = -2;
+	int fd = open(path, O_RDONLY | O_DIRECT);
+
+	if (fd >= 0 && !posix_memalign(&buf, DAX_PAGE, len) &&
+	    pread(fd, buf, len, off) == (ssize_t)len)
+		ret = dax_check(buf, len, seed, off);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* The last component of symlink @link into @buf ("" if it is none). */
+static const char *link_name(const char *link, char *buf, size_t len)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+
+	buf[0] = 0;
+	if (n > 0) {
+		target[n] = 0;
+		snprintf(buf, len, "%s", strrchr(target, '/') + 1);
+	}
+	return buf;
+}
+
 static const struct {
 	off_t off;
 	size_t len;
@@ -201,9 +234,8 @@ TEST(write_cache)
 /* Unbind the namespace's device from its driver and bind it again. */
 TEST(unbind_rebind)
 {
-	char why[256], drv[64], devname[64], link[PATH_MAX], target[PATH_MAX];
+	char why[256], drv[64], devname[64], link[PATH_MAX];
 	struct dax_dev dev;
-	ssize_t n;
 
 	if (dax_find_dev(&dev, why, sizeof(why)))
 		SKIP(return, "%s", why);
@@ -211,10 +243,7 @@ TEST(unbind_rebind)
 	dax_driver(&dev, drv, sizeof(drv));
 	ASSERT_NE(0, drv[0]);
 	snprintf(link, sizeof(link), "/sys/block/%s/device", dev.name);
-	n = readlink(link, target, sizeof(target) - 1);
-	ASSERT_GT(n, 0);
-	target[n] = 0;
-	snprintf(devname, sizeof(devname), "%s", strrchr(target, '/') + 1);
+	ASSERT_NE(0, link_name(link, devname, sizeof(devname))[0]);
 	for (int round = 0; round < 3; round++) {
 		ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/unbind", devname, drv));
 		EXPECT_NE(0, access(dev.path, F_OK));
@@ -222,33 +251,16 @@ TEST(unbind_rebind)
 		ASSERT_EQ(0, access(dev.path, F_OK));
 	}
 	/* The data survived. */
-	{
-		void *buf;
-		int fd = open(dev.path, O_RDONLY | O_DIRECT);
-
-		ASSERT_GE(fd, 0);
-		ASSERT_EQ(0, posix_memalign(&buf, DAX_PAGE, 16 * DAX_PAGE));
-		ASSERT_EQ(16 * DAX_PAGE, pread(fd, buf, 16 * DAX_PAGE, DAX_PAGE));
-		EXPECT_EQ(-1, dax_check(buf, 16 * DAX_PAGE, 70, DAX_PAGE));
-		free(buf);
-		close(fd);
-	}
+	EXPECT_EQ(-1, odirect_check(dev.path, DAX_PAGE, 16 * DAX_PAGE, 70));
 }
 
 /* The driver bound to nd device @devname into @buf ("" if none). */
 static const char *nd_bound(const char *devname, char *buf, size_t len)
 {
-	char link[PATH_MAX], target[PATH_MAX];
-	ssize_t n;
+	char link[PATH_MAX];
 
 	snprintf(link, sizeof(link), "/sys/bus/nd/devices/%s/driver", devname);
-	n = readlink(link, target, sizeof(target) - 1);
-	buf[0] = 0;
-	if (n > 0) {
-		target[n] = 0;
-		snprintf(buf, len, "%s", strrchr(target, '/') + 1);
-	}
-	return buf;
+	return link_name(link, buf, len);
 }
 
 /*
@@ -259,9 +271,7 @@ static const char *nd_bound(const char *devname, char *buf, size_t len)
 TEST(driver_override)
 {
 	char why[256], drv[64], other[64], bound[64], devname[64], link[PATH_MAX];
-	char target[PATH_MAX];
 	struct dax_dev dev;
-	ssize_t n;
 
 	if (dax_find_dev(&dev, why, sizeof(why)))
 		SKIP(return, "%s", why);
@@ -273,10 +283,7 @@ TEST(driver_override)
 		SKIP(return, "%s cannot be loaded: one pmem driver only", other);
 	ASSERT_EQ(0, odirect_roundtrip(dev.path, DAX_PAGE, 16 * DAX_PAGE, 71));
 	snprintf(link, sizeof(link), "/sys/block/%s/device", dev.name);
-	n = readlink(link, target, sizeof(target) - 1);
-	ASSERT_GT(n, 0);
-	target[n] = 0;
-	snprintf(devname, sizeof(devname), "%s", strrchr(target, '/') + 1);
+	ASSERT_NE(0, link_name(link, devname, sizeof(devname))[0]);
 
 	/* Both loaded, the override picks the other one at the next probe. */
 	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/devices/%s/driver_override",
@@ -294,17 +301,7 @@ TEST(driver_override)
 	ASSERT_EQ(0, dax_run("echo %s > /sys/bus/nd/drivers/%s/bind", devname, drv));
 	EXPECT_STREQ(drv, nd_bound(devname, bound, sizeof(bound)));
 	ASSERT_EQ(0, dax_find_dev(&dev, why, sizeof(why))) TH_LOG("%s", why);
-	{
-		void *buf;
-		int fd = open(dev.path, O_RDONLY | O_DIRECT);
-
-		ASSERT_GE(fd, 0);
-		ASSERT_EQ(0, posix_memalign(&buf, DAX_PAGE, 16 * DAX_PAGE));
-		ASSERT_EQ(16 * DAX_PAGE, pread(fd, buf, 16 * DAX_PAGE, DAX_PAGE));
-		EXPECT_EQ(-1, dax_check(buf, 16 * DAX_PAGE, 71, DAX_PAGE));
-		free(buf);
-		close(fd);
-	}
+	EXPECT_EQ(-1, odirect_check(dev.path, DAX_PAGE, 16 * DAX_PAGE, 71));
 	EXPECT_EQ(0, dax_run("rmmod %s", other));
 }
 
